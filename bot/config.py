@@ -1,0 +1,95 @@
+"""Settings, read from the environment and ``.env`` (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot. Names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # storage
+    database_url: str = "sqlite:///dailypapers.db"
+
+    # Hugging Face
+    hf_api_base_url: str = "https://huggingface.co"
+    hf_token: str | None = None
+    hf_timeout_seconds: float = 20.0
+    hf_max_retries: int = 4
+    hf_page_size: int = 50
+    hf_refresh_minutes: int = 30
+
+    # defaults for new subscriptions
+    default_timezone: str = "UTC"
+    default_post_time: str = "09:00"
+    default_language: str = "en"
+    default_style: str = "compact"
+    default_top_n: int = 10
+    catchup_hours: int = 12
+
+    # Telegram
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+
+    # Discord
+    discord_bot_token: str | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_guild_id: int | None = None
+
+    # LLM summaries (OpenAI-compatible chat completions)
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: float = 60.0
+    llm_concurrency: int = 4
+
+    # operators
+    bot_admin_ids: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+    tick_seconds: int = 60
+
+    @field_validator("bot_admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, int):
+            return [str(value)]
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("default_post_time")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("post time must be HH:MM (24-hour)")
+        return value
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model)

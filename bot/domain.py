@@ -1,0 +1,144 @@
+"""Plain objects the core speaks in: papers, summaries, cards, digests and replies.
+
+They carry no markup: every string here is untrusted text that a renderer escapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Style = Literal["compact", "cards"]
+STYLES: tuple[Style, ...] = ("compact", "cards")
+
+ARXIV_ABS = "https://arxiv.org/abs/{id}"
+HF_PAPER = "https://huggingface.co/papers/{id}"
+THUMBNAIL = "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/{id}.png"
+
+
+@dataclass(frozen=True)
+class PaperInfo:
+    """One paper as the source describes it (every field but id and title is optional)."""
+
+    arxiv_id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    organization: str | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    keywords: tuple[str, ...] = ()
+    ai_summary: str | None = None
+    published_at: datetime | None = None
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True)
+class FeaturedPaper:
+    """A paper as featured on one Daily Papers day, with its votes when last seen."""
+
+    day: date
+    paper: PaperInfo
+    votes: int = 0
+    comments: int = 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A paper's summary: the seed's three parts, or one plain paragraph (offline)."""
+
+    whats_new: str | None = None
+    technical_details: str | None = None
+    performance_highlights: str | None = None
+    text: str | None = None
+    language: str = "en"
+    source: Literal["offline", "llm"] = "offline"
+
+    @property
+    def has_sections(self) -> bool:
+        return bool(self.whats_new or self.technical_details or self.performance_highlights)
+
+    def sections(self) -> list[tuple[str, str]]:
+        """The three parts that are present, as (heading, text), in the seed's order."""
+        parts = [
+            ("What's New", self.whats_new),
+            ("Technical Details", self.technical_details),
+            ("Performance Highlights", self.performance_highlights),
+        ]
+        return [(heading, body) for heading, body in parts if body]
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything a renderer needs to show one paper, on any platform."""
+
+    arxiv_id: str
+    title: str
+    votes: int = 0
+    authors: tuple[str, ...] = ()
+    organization: str | None = None
+    github_url: str | None = None
+    github_stars: int | None = None
+    project_url: str | None = None
+    keywords: tuple[str, ...] = ()
+    summary: Summary = field(default_factory=Summary)
+    day: date | None = None
+
+    @property
+    def arxiv_url(self) -> str:
+        return ARXIV_ABS.format(id=self.arxiv_id)
+
+    @property
+    def hf_url(self) -> str:
+        return HF_PAPER.format(id=self.arxiv_id)
+
+    @property
+    def thumbnail_url(self) -> str:
+        return THUMBNAIL.format(id=self.arxiv_id)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A day's cards for one language, best first."""
+
+    day: date
+    cards: tuple[Card, ...]
+    language: str = "en"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A link or an action button under a reply (``data`` is a core command line)."""
+
+    label: str
+    url: str | None = None
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers, before any platform markup.
+
+    ``cards`` are shown as a compact list (``style="compact"``) or one full card each
+    (``style="cards"``); ``text`` is plain text shown before them.
+    """
+
+    text: str = ""
+    title: str | None = None
+    cards: tuple[Card, ...] = ()
+    style: Style = "compact"
+    day: date | None = None
+    buttons: tuple[Button, ...] = ()
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: a chat or channel, and optionally a topic/thread in it."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None

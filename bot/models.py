@@ -1,0 +1,147 @@
+"""Database tables (SQLModel). One table per idea; see docs/architecture.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PaperRow(SQLModel, table=True):
+    """A paper, once, however many days featured it."""
+
+    __tablename__ = "paper"
+
+    arxiv_id: str = Field(primary_key=True, max_length=32)
+    title: str
+    abstract: str = ""
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    organization: str | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    ai_summary: str | None = None
+    published_at: datetime | None = None
+    thumbnail: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FeaturedRow(SQLModel, table=True):
+    """A paper featured on a Daily Papers day, with its votes when last fetched."""
+
+    __tablename__ = "featured"
+    __table_args__ = (UniqueConstraint("day", "arxiv_id", name="uq_featured_day_paper"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    arxiv_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=32)
+    votes: int = 0
+    comments: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FetchedDayRow(SQLModel, table=True):
+    """When a day was last fetched; a complete day is never fetched again."""
+
+    __tablename__ = "fetched_day"
+
+    day: date = Field(primary_key=True)
+    fetched_at: datetime
+    paper_count: int = 0
+    complete: bool = False
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A chat, channel or topic that receives the morning digest, with its settings."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "thread_id", name="uq_subscription_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16, index=True)
+    chat_id: str = Field(max_length=64)
+    # "" (not NULL) means "no topic", so the unique constraint holds on every database
+    thread_id: str = Field(default="", max_length=64)
+    chat_title: str | None = None
+    post_time: str = Field(default="09:00", max_length=5)
+    timezone: str = Field(default="UTC", max_length=64)
+    language: str = Field(default="en", max_length=32)
+    style: str = Field(default="compact", max_length=16)
+    top_n: int = 10
+    min_votes: int = 0
+    include_keywords: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    exclude_keywords: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    empty_note: bool = False
+    paused: bool = False
+    subscribed: bool = True
+    active: bool = True
+    failure_count: int = 0
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The ledger: one digest day to one subscription, claimed before sending."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "day", name="uq_delivery_sub_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    day: date
+    status: str = Field(default="claimed", max_length=16)  # claimed | done | failed
+    claimed_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    messages_total: int = 0
+    messages_sent: int = 0
+    sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class SummaryRow(SQLModel, table=True):
+    """An LLM summary, cached once per (paper, language, prompt version, model)."""
+
+    __tablename__ = "summary"
+    __table_args__ = (
+        UniqueConstraint("arxiv_id", "language", "prompt_version", "model", name="uq_summary_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    arxiv_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=32)
+    language: str = Field(max_length=32)
+    prompt_version: str = Field(max_length=16)
+    model: str = Field(max_length=128)
+    whats_new: str
+    technical_details: str
+    performance_highlights: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LlmUsageRow(SQLModel, table=True):
+    """One summarizer event (call, cache hit, failure) with its token counts."""
+
+    __tablename__ = "llm_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    arxiv_id: str = Field(max_length=32)
+    language: str = Field(max_length=32)
+    model: str = Field(max_length=128)
+    event: str = Field(max_length=16)  # call | hit | failed
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Loopback fakes of the outside services, answering like the real ones."""
