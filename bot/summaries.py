@@ -1,0 +1,381 @@
+"""Summaries in each chat's language: offline always, an OpenAI-compatible LLM when configured.
+
+``SummaryService`` is the one entry point the core uses. LLM summaries are cached in the
+``summary`` table by (paper, language, prompt version, model), so each paper is summarised once
+per language, ever. Any failure for a paper gives it the offline summary for this call only
+(nothing cached, so it is tried again next time); a call never raises and returns within its
+time budget. Every call, cache hit and failure is recorded in ``llm_usage`` for ``stats()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import col, select
+
+from bot.cards import offline_summary
+from bot.db import Database
+from bot.domain import PaperInfo, Summary
+from bot.llm import LlmClient, LlmError, LlmUsage
+from bot.models import LlmUsageRow, PaperRow, SummaryRow
+from bot.prompts import PROMPT_VERSION, normalize_language
+
+log = logging.getLogger(__name__)
+
+Now = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OfflineSummarizer:
+    """HF's ai_summary or the abstract's first sentences (English): always there, instant."""
+
+    def summarize_now(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+        return {paper.arxiv_id: offline_summary(paper, language) for paper in papers}
+
+    async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+        return self.summarize_now(papers, language)
+
+
+class LlmSummarizer:
+    """The LLM's three parts for a paper, in a language; no cache (see ``SummaryService``)."""
+
+    def __init__(self, llm: LlmClient, offline: OfflineSummarizer | None = None) -> None:
+        self.llm = llm
+        self.offline = offline or OfflineSummarizer()
+
+    async def summarize_one(self, paper: PaperInfo, language: str) -> tuple[Summary, LlmUsage]:
+        """Raises ``LlmError`` when the model gives no usable answer."""
+        source_text = paper.abstract or paper.ai_summary or ""
+        if not source_text.strip():
+            raise LlmError("no_abstract", "nothing to summarise")
+        answer = await self.llm.summarize(paper.title, source_text, language)
+        summary = Summary(
+            whats_new=answer.parts["whats_new"],
+            technical_details=answer.parts["technical_details"],
+            performance_highlights=answer.parts["performance_highlights"],
+            language=normalize_language(language),
+            source="llm",
+        )
+        return summary, answer.usage
+
+    async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+        """Every paper, the offline summary where the LLM fails (never raises for one paper)."""
+
+        async def one(paper: PaperInfo) -> Summary:
+            try:
+                return (await self.summarize_one(paper, language))[0]
+            except LlmError:
+                return offline_summary(paper, language)
+
+        results = await asyncio.gather(*(one(paper) for paper in papers))
+        return {paper.arxiv_id: summary for paper, summary in zip(papers, results, strict=True)}
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    """One UTC day of summarizer events."""
+
+    day: date
+    calls: int = 0
+    hits: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class SummaryService:
+    """Cached LLM summaries with an offline fallback: the core's one way to get summaries."""
+
+    def __init__(
+        self,
+        db: Database,
+        llm: LlmClient | None,
+        *,
+        concurrency: int = 4,
+        model: str | None = None,
+        budget_seconds: float = 90.0,
+        now: Now | None = None,
+    ) -> None:
+        self.db = db
+        self.llm = llm
+        self.model = model or (llm.model if llm else None)
+        self.budget_seconds = budget_seconds
+        self.now: Now = now or _utcnow
+        self.offline = OfflineSummarizer()
+        self._llm_summarizer = LlmSummarizer(llm, self.offline) if llm else None
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        # one in-flight LLM call per (paper, language), shared by concurrent callers
+        self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether an LLM is configured (otherwise every summary is offline)."""
+        return self._llm_summarizer is not None and bool(self.model)
+
+    # --- the entry points -------------------------------------------------------------
+
+    async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+        """A summary for every paper in ``language``; LLM where possible, never raises."""
+        papers = _unique(papers)
+        lang = normalize_language(language)
+        if not papers:
+            return {}
+        if not self.enabled:
+            return self.offline.summarize_now(papers, lang)
+        try:
+            found = self._lookup(papers, lang)
+        except SQLAlchemyError:
+            log.exception("summary cache unavailable; using offline summaries")
+            return self.offline.summarize_now(papers, lang)
+        self._record(
+            LlmUsageRow(at=self.now(), arxiv_id=aid, language=lang, model=self._model, event="hit")
+            for aid in found
+        )
+        missing = [paper for paper in papers if paper.arxiv_id not in found]
+        results: dict[str, Summary | None] = {}
+        if missing:
+            tasks = {paper.arxiv_id: self._task(paper, lang) for paper in missing}
+            _done, pending = await asyncio.wait(tasks.values(), timeout=self.budget_seconds)
+            for aid, task in tasks.items():
+                ready = task not in pending and not task.cancelled()
+                results[aid] = task.result() if ready else None
+            late = [aid for aid, task in tasks.items() if task in pending]
+            if late:
+                log.warning("summaries of %s not ready within %gs", late, self.budget_seconds)
+                self._record(self._failed(aid, lang, "time budget exceeded") for aid in late)
+        out: dict[str, Summary] = {}
+        for paper in papers:
+            summary = found.get(paper.arxiv_id) or results.get(paper.arxiv_id)
+            out[paper.arxiv_id] = summary or offline_summary(paper, lang)
+        return out
+
+    def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+        """Cached LLM summaries, offline for the rest: no LLM call, for instant rendering."""
+        papers = _unique(papers)
+        lang = normalize_language(language)
+        found: dict[str, Summary] = {}
+        if self.enabled and papers:
+            try:
+                found = self._lookup(papers, lang)
+            except SQLAlchemyError:
+                log.exception("summary cache unavailable; using offline summaries")
+        return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
+
+    def stats(self, days: int = 14) -> list[UsageStats]:
+        """Calls, cache hits, failures and tokens per UTC day for the last ``days`` days."""
+        today = self.now().astimezone(UTC).date()
+        start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
+        with self.db.session() as session:
+            rows = session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)).all()
+        per_day: dict[date, dict[str, int]] = {}
+        for row in rows:
+            at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+            counts = per_day.setdefault(at.astimezone(UTC).date(), dict.fromkeys(_COUNTERS, 0))
+            if row.event == "call":
+                counts["calls"] += 1
+            elif row.event == "hit":
+                counts["hits"] += 1
+            elif row.event == "failed":
+                counts["failures"] += 1
+            counts["prompt_tokens"] += row.prompt_tokens
+            counts["completion_tokens"] += row.completion_tokens
+        return [UsageStats(day=day, **per_day[day]) for day in sorted(per_day)]
+
+    async def aclose(self) -> None:
+        """Cancel LLM calls still running after their caller's budget ran out."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- internals ----------------------------------------------------------------------
+
+    @property
+    def _model(self) -> str:
+        return self.model or ""
+
+    def _task(self, paper: PaperInfo, lang: str) -> asyncio.Task[Summary | None]:
+        key = (paper.arxiv_id, lang)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._call(paper, lang), name=f"summary {key}")
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        return task
+
+    async def _call(self, paper: PaperInfo, lang: str) -> Summary | None:
+        """One LLM summary, cached and recorded; None (recorded as failed) on any failure."""
+        assert self._llm_summarizer is not None
+        async with self._semaphore:
+            try:
+                summary, usage = await self._llm_summarizer.summarize_one(paper, lang)
+            except LlmError as exc:
+                log.warning("LLM summary of %s [%s] failed: %s", paper.arxiv_id, lang, exc)
+                self._record([self._failed(paper.arxiv_id, lang, str(exc))])
+                return None
+            except Exception as exc:  # never let one paper break a digest
+                log.exception("LLM summary of %s [%s] crashed", paper.arxiv_id, lang)
+                self._record([self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")])
+                return None
+        log.info(
+            "LLM summary of %s [%s] model=%s prompt_tokens=%d completion_tokens=%d",
+            paper.arxiv_id,
+            lang,
+            self._model,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
+        self._record(
+            [
+                LlmUsageRow(
+                    at=self.now(),
+                    arxiv_id=paper.arxiv_id,
+                    language=lang,
+                    model=self._model,
+                    event="call",
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                )
+            ]
+        )
+        self._store(paper, summary)
+        return summary
+
+    def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
+        ids = [paper.arxiv_id for paper in papers]
+        with self.db.session() as session:
+            rows = session.exec(
+                select(SummaryRow).where(
+                    col(SummaryRow.arxiv_id).in_(ids),
+                    SummaryRow.language == lang,
+                    SummaryRow.prompt_version == PROMPT_VERSION,
+                    SummaryRow.model == self._model,
+                )
+            ).all()
+        return {
+            row.arxiv_id: Summary(
+                whats_new=row.whats_new,
+                technical_details=row.technical_details,
+                performance_highlights=row.performance_highlights,
+                language=row.language,
+                source="llm",
+            )
+            for row in rows
+        }
+
+    def _store(self, paper: PaperInfo, summary: Summary) -> None:
+        """Cache a summary; a concurrent writer winning the race is fine."""
+        row = SummaryRow(
+            arxiv_id=paper.arxiv_id,
+            language=summary.language,
+            prompt_version=PROMPT_VERSION,
+            model=self._model,
+            whats_new=summary.whats_new or "",
+            technical_details=summary.technical_details or "",
+            performance_highlights=summary.performance_highlights or "",
+            created_at=self.now(),
+        )
+        try:
+            with self.db.session() as session:
+                if session.get(PaperRow, paper.arxiv_id) is None:
+                    # the archive normally stored it already; the cache needs the row
+                    session.add(_paper_row(paper))
+                    session.flush()
+                session.add(row)
+                session.commit()
+        except IntegrityError:
+            log.info("summary of %s [%s] already cached", paper.arxiv_id, summary.language)
+        except SQLAlchemyError:
+            log.exception("could not cache the summary of %s", paper.arxiv_id)
+
+    def _failed(self, arxiv_id: str, lang: str, error: str) -> LlmUsageRow:
+        return LlmUsageRow(
+            at=self.now(),
+            arxiv_id=arxiv_id,
+            language=lang,
+            model=self._model,
+            event="failed",
+            error=error[:500],
+        )
+
+    def _record(self, rows: Iterable[LlmUsageRow]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            with self.db.session() as session:
+                session.add_all(rows)
+                session.commit()
+        except SQLAlchemyError:
+            log.exception("could not record %d summarizer events", len(rows))
+
+
+_COUNTERS = ("calls", "hits", "failures", "prompt_tokens", "completion_tokens")
+
+
+def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
+    seen: dict[str, PaperInfo] = {}
+    for paper in papers:
+        seen.setdefault(paper.arxiv_id, paper)
+    return list(seen.values())
+
+
+def _paper_row(paper: PaperInfo) -> PaperRow:
+    return PaperRow(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=list(paper.authors),
+        organization=paper.organization,
+        github_repo=paper.github_repo,
+        github_stars=paper.github_stars,
+        project_page=paper.project_page,
+        keywords=list(paper.keywords),
+        ai_summary=paper.ai_summary,
+        published_at=paper.published_at,
+        thumbnail=paper.thumbnail,
+    )
+
+
+def format_stats(rows: Sequence[UsageStats]) -> str:
+    """A plain-text table of ``stats()`` with a total line, for the CLI."""
+    if not rows:
+        return "No summarizer activity in this period."
+    header = ("day", "calls", "hits", "failed", "prompt tok", "completion tok")
+    lines = [
+        (
+            row.day.isoformat(),
+            str(row.calls),
+            str(row.hits),
+            str(row.failures),
+            str(row.prompt_tokens),
+            str(row.completion_tokens),
+        )
+        for row in rows
+    ]
+    total = (
+        "total",
+        str(sum(r.calls for r in rows)),
+        str(sum(r.hits for r in rows)),
+        str(sum(r.failures for r in rows)),
+        str(sum(r.prompt_tokens for r in rows)),
+        str(sum(r.completion_tokens for r in rows)),
+    )
+    table = [header, *lines, total]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+
+    def fmt(line: tuple[str, ...]) -> str:
+        first = line[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest])
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total)])
