@@ -1,0 +1,283 @@
+"""Paper → Card, a day → Digest, and the text helpers every renderer shares.
+
+Pure functions: no network, no DB, no markup. Clipping helpers take a ``measure`` so a
+renderer can clip by what its platform counts (UTF-16 units, escaped length...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from urllib.parse import urlsplit
+
+from bot.domain import Button, Card, Digest, FeaturedPaper, PaperInfo, Reply, Style, Summary
+
+ELLIPSIS = "…"
+OFFLINE_SUMMARY_CHARS = 400
+HF_DAY = "https://huggingface.co/papers?date={day}"
+
+Measure = Callable[[str], int]
+
+# A sentence ends at . ! ? … (plus closing quotes/brackets) before whitespace or the end,
+# or at CJK full stops, which need no space after them.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？]+[\"'”’)\]」』]*")
+_ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "al", "fig", "figs", "eq", "eqs", "vs", "cf", "sec", "no", "dr", "approx", "ref"}
+)
+_JOINERS = frozenset({"\u200d", "\ufe0f", "\ufe0e"})
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: what Telegram (and JavaScript) count."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clean_text(text: str | None, *, keep_newlines: bool = False) -> str:
+    """Drop control characters and lone surrogates; collapse whitespace.
+
+    With ``keep_newlines`` line breaks survive (runs of spaces inside a line collapse).
+    """
+    if not text:
+        return ""
+    kept = "".join(
+        ch
+        for ch in text
+        if ch in "\n\t " or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    )
+    if not keep_newlines:
+        return " ".join(kept.split())
+    lines = (" ".join(line.split()) for line in kept.replace("\r\n", "\n").split("\n"))
+    return "\n".join(lines).strip("\n")
+
+
+def _is_glued(ch: str) -> bool:
+    """Characters that belong to the character before them (accents, ZWJ, variation selectors)."""
+    return ch in _JOINERS or unicodedata.combining(ch) != 0 or "\U0001f3fb" <= ch <= "\U0001f3ff"
+
+
+def clip(text: str, limit: int, *, measure: Measure = len, ellipsis: str = ELLIPSIS) -> str:
+    """The longest prefix of ``text`` ending at a word boundary, plus ``ellipsis``, that fits.
+
+    Text without any space (CJK, emoji runs, a very long word) is cut between characters,
+    never inside an emoji sequence or before a combining mark.
+    """
+    if measure(text) <= limit:
+        return text
+    if measure(ellipsis) > limit:
+        return ""
+    lo, hi = 0, len(text)
+    while lo < hi:  # largest n with measure(text[:n] + ellipsis) <= limit
+        mid = (lo + hi + 1) // 2
+        if measure(text[:mid] + ellipsis) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text[:lo]
+    if lo < len(text) and not text[lo].isspace() and cut and not cut[-1].isspace():
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        if space > 0:
+            cut = cut[:space]
+        else:
+            while cut and (_is_glued(text[len(cut)]) or cut[-1] in _JOINERS):
+                cut = cut[:-1]
+    cut = cut.rstrip().rstrip(",;:-–—(").rstrip()
+    return cut + ellipsis
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Indices just after each sentence end in ``text`` (abbreviations are not ends)."""
+    ends: list[int] = []
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        rest = text[end:].lstrip()
+        if rest and rest[0].islower() and rest[0].isascii():
+            continue  # "e.g. the", "approx. three": the sentence goes on
+        if match.group().startswith("."):
+            word = text[: match.start()].rsplit(None, 1)[-1] if text[: match.start()] else ""
+            if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+                continue  # "et al. Smith", "J. Doe"
+        ends.append(end)
+    return ends
+
+
+def clip_sentences(text: str, limit: int, *, measure: Measure = len) -> str:
+    """Whole sentences from the start of ``text`` that fit; a word clip if none does."""
+    if measure(text) <= limit:
+        return text
+    best = ""
+    for end in sentence_ends(text):
+        candidate = text[:end].rstrip()
+        if measure(candidate) > limit:
+            break
+        best = candidate
+    return best or clip(text, limit, measure=measure)
+
+
+def first_sentence(text: str) -> str:
+    ends = sentence_ends(text)
+    return text[: ends[0]].strip() if ends else text
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL without spaces or markup characters, else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ch in "<>\"'`\\" or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def github_url(repo: str | None) -> str | None:
+    """HF gives a full URL; accept "owner/name" too."""
+    if not repo:
+        return None
+    repo = repo.strip()
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+        repo = f"https://github.com/{repo}"
+    return safe_url(repo)
+
+
+def shorten_authors(authors: Sequence[str], max_names: int = 8) -> str:
+    """ "A, B, C" — or the first ``max_names`` names and "… +4,992 more"."""
+    names = [name for name in (clean_text(a) for a in authors) if name]
+    if len(names) <= max_names:
+        return ", ".join(names)
+    shown = names[:max_names]
+    return f"{', '.join(shown)}, … +{len(names) - len(shown):,} more"
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    kept: list[str] = []
+    for item in items:
+        cleaned = clean_text(item)
+        if cleaned and cleaned.lower() not in seen:
+            seen.add(cleaned.lower())
+            kept.append(cleaned)
+    return tuple(kept)
+
+
+def offline_summary(paper: PaperInfo, language: str = "en") -> Summary:
+    """HF's one-line ai_summary when present, else the abstract's first sentences (≤ ~400 chars).
+
+    ``language`` records which digest asked for it; the text itself is the source's English.
+    """
+    text = clean_text(paper.ai_summary)
+    if not text:
+        text = clip_sentences(clean_text(paper.abstract), OFFLINE_SUMMARY_CHARS)
+    return Summary(text=text, language=language, source="offline")
+
+
+def build_card(fp: FeaturedPaper, summary: Summary | None = None) -> Card:
+    paper = fp.paper
+    return Card(
+        arxiv_id=paper.arxiv_id.strip(),
+        title=clean_text(paper.title) or paper.arxiv_id,
+        votes=max(fp.votes, 0),
+        authors=tuple(name for name in (clean_text(a) for a in paper.authors) if name),
+        organization=clean_text(paper.organization) or None,
+        github_url=github_url(paper.github_repo),
+        github_stars=paper.github_stars,
+        project_url=safe_url(paper.project_page),
+        keywords=_unique(paper.keywords),
+        summary=summary if summary is not None else offline_summary(paper),
+        day=fp.day,
+    )
+
+
+def digest_title(day: date) -> str:
+    return f"Daily Papers ({day.isoformat()})"
+
+
+def build_digest(
+    day: date,
+    featured: Sequence[FeaturedPaper],
+    summaries: Mapping[str, Summary],
+    language: str = "en",
+) -> Digest:
+    """The day's cards, most votes first (ties keep the source's order)."""
+    ranked = sorted(featured, key=lambda fp: -fp.votes)
+    cards = tuple(
+        build_card(fp, summaries.get(fp.paper.arxiv_id) or offline_summary(fp.paper, language))
+        for fp in ranked
+    )
+    return Digest(day=day, cards=cards, language=language, title=digest_title(day))
+
+
+def digest_reply(digest: Digest, style: Style = "compact") -> Reply:
+    day = digest.day.isoformat()
+    link = Button("Open on Hugging Face", url=hf_day_url(digest.day))
+    text = "" if digest.cards else f"No papers were featured on {day} (weekends are empty)."
+    return Reply(
+        text=text,
+        title=digest.title or digest_title(digest.day),
+        cards=digest.cards,
+        style=style,
+        day=digest.day,
+        buttons=(link,) if digest.cards else (),
+    )
+
+
+def hf_day_url(day: date) -> str:
+    return HF_DAY.format(day=day.isoformat())
+
+
+def split_text(text: str, limit: int, *, measure: Measure = len) -> list[str]:
+    """Cut ``text`` into chunks that fit, at line breaks, else at spaces, else anywhere.
+
+    Nothing is lost but the whitespace at the cuts; empty chunks are dropped.
+    """
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while measure(line) > limit:
+            lo, hi = 1, len(line)
+            while lo < hi:  # largest prefix that fits
+                mid = (lo + hi + 1) // 2
+                if measure(line[:mid]) <= limit:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            space = line.rfind(" ", 0, lo + 1)
+            cut = space if space > 0 else lo
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        pieces.append(line)
+    return [chunk for chunk in pack(pieces, limit, measure=measure) if chunk.strip()]
+
+
+def pack(
+    blocks: Sequence[str], limit: int, *, measure: Measure = len, sep: str = "\n"
+) -> list[str]:
+    """Join consecutive blocks with ``sep`` into as few chunks as fit in ``limit``."""
+    return [sep.join(group) for group in group_blocks(blocks, limit, measure=measure, sep=sep)]
+
+
+def group_blocks(
+    blocks: Sequence[str], limit: int, *, measure: Measure = len, sep: str = "\n"
+) -> list[list[str]]:
+    """Consecutive blocks grouped so each group joined with ``sep`` fits in ``limit``.
+
+    Every block must fit on its own; a block never straddles two groups. Sizes add up, so
+    ``measure`` must be additive over concatenation (len, UTF-16 length, visible length).
+    """
+    groups: list[list[str]] = []
+    size = 0
+    sep_size = measure(sep)
+    for block in blocks:
+        block_size = measure(block)
+        if groups and size + sep_size + block_size <= limit:
+            groups[-1].append(block)
+            size += sep_size + block_size
+        else:
+            groups.append([block])
+            size = block_size
+    return groups
