@@ -19,6 +19,7 @@ import itertools
 import json
 import math
 import re
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from adapters.telegram.render import validate_telegram_html
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 BOT_ID = 123456
@@ -307,6 +310,7 @@ class _Failure:
     error: ApiError
     chat_id: int | None
     times: int
+    after: int = 0
 
 
 class FakeTelegram:
@@ -464,11 +468,12 @@ class FakeTelegram:
         parameters: dict[str, Any] | None = None,
         chat_id: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (to ``chat_id`` if given) fail."""
-        self._failures.append(
-            _Failure(method.lower(), ApiError(status, description, parameters), chat_id, times)
-        )
+        """Make ``times`` calls of ``method`` ("*": any) to ``chat_id`` (if given) fail,
+        once ``after`` matching calls have gone through."""
+        error = ApiError(status, description, parameters)
+        self._failures.append(_Failure(method.lower(), error, chat_id, times, after))
 
     # ------------------------------------------------------------------ injecting updates
 
@@ -616,12 +621,15 @@ class FakeTelegram:
 
     def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
         for failure in self._failures:
-            if failure.method != method or failure.times <= 0:
+            if failure.method not in {method, "*"} or failure.times <= 0:
                 continue
             if (
                 failure.chat_id is not None
                 and _as_chat_id(params.get("chat_id")) != failure.chat_id
             ):
+                continue
+            if failure.after > 0:
+                failure.after -= 1
                 continue
             failure.times -= 1
             raise failure.error
@@ -846,9 +854,12 @@ class FakeTelegram:
         if str(parse_mode).upper() != "HTML":
             raise bad_request(f"unsupported parse_mode {parse_mode!r}")
         try:
-            return parse_html(text)
-        except EntityError as exc:
+            plain = parse_html(text)
+            # the renderer's own validator must agree: a message either refuses fails here
+            validate_telegram_html(text, limit=sys.maxsize, allow_empty=True)
+        except (EntityError, ValueError) as exc:
             raise bad_request(f"can't parse entities: {exc}") from exc
+        return plain
 
     def _markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
         markup = params.get("reply_markup")

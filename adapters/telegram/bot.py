@@ -1,0 +1,246 @@
+"""The Telegram adapter: PTB updates → core commands → rendered replies, plus the publisher.
+
+It shares the event loop with Discord and the ticker, so it drives PTB's Application by hand
+(initialize, start, updater.start_polling) instead of ``run_polling``, which owns the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import BotCommand, Chat, ChatMember, Message, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from adapters.telegram.publisher import TelegramPublisher
+from bot.app import App
+from bot.commands import ChatContext, parse_command
+from bot.domain import Reply
+from bot.i18n import CATALOGUE, t
+from bot.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
+# what an inline button may run: reading commands only, never a settings change
+CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
+_CHAT_TYPES = {
+    Chat.PRIVATE: "private",
+    Chat.GROUP: "group",
+    Chat.SUPERGROUP: "group",
+    Chat.CHANNEL: "channel",
+}
+_ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
+_TEXT_HINT = "Send /help to see what I can do."
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class TelegramAdapter:
+    """Long polling (or a webhook when ``telegram_webhook_url`` is set) on the shared loop."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        poll_timeout: float = 10.0,
+        max_retries: int = 3,
+    ) -> None:
+        settings = app.settings
+        if not settings.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.app = app
+        self.poll_timeout = poll_timeout
+        self.application: Application = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
+            .base_url(settings.telegram_api_base_url)
+            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .concurrent_updates(16)
+            .get_updates_connect_timeout(5)
+            .get_updates_read_timeout(5)
+            .build()
+        )
+        self.publisher = TelegramPublisher(self.application.bot)
+        self._register_handlers()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        application = self.application
+        await application.initialize()  # getMe: fails fast on a wrong token
+        await self.register_commands()
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        settings = self.app.settings
+        if settings.telegram_webhook_url:
+            await updater.start_webhook(
+                listen=settings.telegram_webhook_listen,
+                port=settings.telegram_webhook_port,
+                url_path=self.application.bot.token,
+                webhook_url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(
+                timeout=timedelta(seconds=self.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_error,
+            )
+        log.info("telegram: running as @%s", application.bot.username)
+
+    async def stop(self) -> None:
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+    async def register_commands(self) -> None:
+        """setMyCommands, so clients list the commands (English default, Korean for ko)."""
+        bot = self.application.bot
+        commands = self.app.commands
+        try:
+            await bot.set_my_commands([BotCommand(n, d) for n, d in commands.describe()])
+            korean = commands.describe("ko")
+            if korean != commands.describe():
+                await bot.set_my_commands([BotCommand(n, d) for n, d in korean], language_code="ko")
+        except Exception:
+            log.exception("telegram: setMyCommands failed; commands still work when typed")
+
+    @staticmethod
+    def _polling_error(exc: Exception) -> None:
+        log.warning("telegram: polling failed, retrying: %s", exc)
+
+    # ------------------------------------------------------------------ handlers
+
+    def _register_handlers(self) -> None:
+        names = sorted({name for name, _ in self.app.commands.describe()} | {"start"})
+        where = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        self.application.add_handler(CommandHandler(names, self._on_command, filters=where))
+        self.application.add_handler(MessageHandler(filters.TEXT & where, self._on_other_text))
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_error_handler(self._on_error)
+
+    async def _on_command(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        ctx = self.chat_context(update, message)
+        reply = await self.app.commands.handle_text(
+            message.text, ctx, bot_username=context.bot.username
+        )
+        if reply is not None:
+            await self.answer(ctx, reply)
+
+    async def _on_other_text(self, update: Update, context: Context) -> None:
+        """Unknown commands and plain text: a hint in private chats, silence elsewhere."""
+        message = update.effective_message
+        if message is None or not message.text or message.chat.type != Chat.PRIVATE:
+            return
+        ctx = self.chat_context(update, message)
+        reply = await self.app.commands.handle_text(
+            message.text, ctx, bot_username=context.bot.username
+        )
+        if reply is None:
+            language = self.app.commands.language_of(ctx)
+            hint = t("text_hint", language) if "text_hint" in CATALOGUE["en"] else _TEXT_HINT
+            reply = Reply(text=hint)
+        await self.answer(ctx, reply)
+
+    async def _on_callback(self, update: Update, context: Context) -> None:
+        """An inline button: stop the client's spinner, then run its (reading) command."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        message = query.message
+        data = query.data or ""
+        parsed = parse_command(data)
+        if not isinstance(message, Message) or parsed is None:
+            return
+        if parsed[0] not in CALLBACK_COMMANDS:
+            log.warning("telegram: refused callback %r", data[:64])
+            return
+        ctx = self.chat_context(update, message)
+        reply = await self.app.commands.handle_text(data, ctx)
+        if reply is not None:
+            await self.answer(ctx, reply)
+
+    async def _on_error(self, update: object, context: Context) -> None:
+        """Log the traceback; a user only ever sees a short apology (private chats)."""
+        log.error("telegram: handler failed", exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        chat = update.effective_chat
+        if chat.type != Chat.PRIVATE:
+            return
+        try:
+            await context.bot.send_message(chat.id, t("internal_error", "en"))
+        except Exception:
+            log.warning("telegram: could not tell chat %s about the error", chat.id)
+
+    # ------------------------------------------------------------------ helpers
+
+    def chat_context(self, update: Update, message: Message) -> ChatContext:
+        """Where a message (or the message under a button) came from, and who sent it."""
+        chat = message.chat
+        chat_type = _CHAT_TYPES.get(chat.type, "group")
+        user = update.effective_user
+        thread_id = message.message_thread_id if message.is_topic_message else None
+        return ChatContext(
+            platform=PLATFORM,
+            chat_id=str(chat.id),
+            thread_id=str(thread_id) if thread_id else None,
+            user_id=str(user.id) if user else None,
+            chat_type=chat_type,
+            chat_title=chat.title or chat.full_name or chat.username,
+            check_admin=self._admin_check(update, message),
+        )
+
+    def _admin_check(self, update: Update, message: Message) -> Callable[[], Awaitable[bool]]:
+        chat = message.chat
+        user = update.effective_user
+        # a channel post comes from the channel itself: only its admins can post
+        from_channel = update.channel_post is not None
+        # an anonymous admin writes "as the group": sender_chat is the group itself
+        anonymous_admin = update.callback_query is None and (
+            message.sender_chat is not None and message.sender_chat.id == chat.id
+        )
+
+        async def check_admin() -> bool:
+            if from_channel or anonymous_admin:
+                return True
+            if user is None:
+                return False
+            try:
+                member = await self.application.bot.get_chat_member(chat.id, user.id)
+            except Exception as exc:
+                log.warning("telegram: getChatMember(%s, %s) failed: %s", chat.id, user.id, exc)
+                return False
+            return member.status in _ADMIN_STATUSES
+
+        return check_admin
+
+    async def answer(self, ctx: ChatContext, reply: Reply) -> None:
+        """Send a reply to where the command came from (same forum topic)."""
+        for message in self.publisher.render(reply):
+            try:
+                await self.publisher.send(ctx.target, message)
+            except DeliveryError as exc:
+                log.warning("telegram: could not answer in %s: %s", ctx.chat_id, exc)
+                return
