@@ -1,0 +1,320 @@
+"""The ``dailypapers`` command line (Typer): digest, fetch, console, run, channels, db."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from bot.app import App, build_app, configure_logging
+from bot.config import Settings
+from bot.errors import BotError
+from bot.subscriptions import SETTINGS as SETTING_SPECS
+
+cli = typer.Typer(
+    name="dailypapers",
+    help="Hugging Face Daily Papers for Telegram and Discord, and your terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+channels_cli = typer.Typer(help="Subscriptions (chats and channels), for operators.")
+summaries_cli = typer.Typer(help="Summaries and their LLM usage.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(channels_cli, name="channels")
+cli.add_typer(summaries_cli, name="summaries")
+
+T = TypeVar("T")
+
+
+class Format(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    telegram = "telegram"
+    discord = "discord"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise fail(f"invalid configuration ({problems}). See .env.example.", 2) from None
+
+
+def with_app(
+    work: Callable[[App], Awaitable[T]],
+    *,
+    settings: Settings | None = None,
+    quiet: bool = True,
+) -> T:
+    """Build the app, run ``work`` on it, close it; domain errors become one clear line.
+
+    One-shot commands (``quiet``) only log errors, unless LOG_LEVEL=DEBUG: a failure is told
+    in one line on stderr, not in a stream of retry warnings.
+    """
+    settings = settings or load_settings()
+    level = settings.log_level.upper()
+    configure_logging(level if not quiet or level == "DEBUG" else "ERROR")
+
+    async def main() -> T:
+        try:
+            app = build_app(settings)
+        except Exception as exc:  # a bad DATABASE_URL, an unreachable server...
+            raise fail(f"cannot open the database {settings.database_url!r}: {exc}", 2) from None
+        try:
+            return await work(app)
+        finally:
+            await app.aclose()
+
+    try:
+        return asyncio.run(main())
+    except BotError as exc:
+        raise fail(str(exc)) from None
+
+
+def parse_date_option(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if value.lower() == "yesterday":
+        return date.today() - timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"'{value}' is not a date: use YYYY-MM-DD (e.g. 2025-01-10).", 2) from None
+
+
+@cli.command()
+def digest(
+    day: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD; default: today's digest.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N papers.")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Summary language (en, ko, ...).")
+    ] = None,
+) -> None:
+    """Print a day's digest (default: the latest finished day with papers)."""
+    from adapters.formats import render
+    from bot.cards import build_digest, digest_reply
+
+    wanted = parse_date_option(day)
+    settings = load_settings()
+    lang = language or settings.default_language
+
+    async def work(app: App) -> str:
+        now = app.now()
+        the_day = wanted or await app.archive.todays_digest_date(now)
+        featured = await app.archive.day(the_day, now)
+        if limit:
+            featured = featured[:limit]
+        summaries = await app.summaries.summarize([fp.paper for fp in featured], lang)
+        reply = digest_reply(build_digest(the_day, featured, summaries, lang), style="cards")
+        return render(reply, fmt.value)
+
+    output = with_app(work, settings=settings)
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+
+
+@cli.command()
+def fetch(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD.")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day (default: today's digest).")
+    ] = None,
+) -> None:
+    """Backfill the archive with every day from --since on."""
+    first = parse_date_option(since)
+    last = parse_date_option(until)
+    assert first is not None
+
+    async def work(app: App) -> int:
+        now = app.now()
+        end = last or await app.archive.todays_digest_date(now)
+        if first > end:
+            raise fail(f"--since {first} is after {end}.", 2)
+        return await app.archive.backfill(first, end, now)
+
+    count = with_app(work)
+    typer.echo(f"Stored {count} featured papers since {first}.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (the bot also does this on start)."""
+    from bot.db import make_engine, upgrade
+
+    settings = load_settings()
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        engine.dispose()
+    except Exception as exc:
+        raise fail(f"cannot upgrade {settings.database_url!r}: {exc}", 2) from None
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def console() -> None:
+    """Talk to the bot in the terminal (also reads commands from a pipe)."""
+    from adapters.console import run_console
+
+    with_app(run_console)
+
+
+@cli.command()
+def run() -> None:
+    """Run the bot: Telegram and/or Discord (by the tokens set) and the morning clock."""
+    from bot.runner import run_bot
+
+    settings = load_settings()
+    if not settings.telegram_bot_token and not settings.discord_bot_token:
+        raise fail("set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN to run the bot.", 2)
+    with_app(run_bot, settings=settings, quiet=False)
+
+
+# --- operators: subscriptions ---------------------------------------------------------------
+
+
+def _row_line(row: object) -> str:
+    from bot.models import SubscriptionRow
+
+    assert isinstance(row, SubscriptionRow)
+    state = "subscribed" if row.subscribed else "not subscribed"
+    if not row.active:
+        state = "inactive"
+    elif row.paused:
+        state = "paused"
+    where = row.chat_id + (f"/{row.thread_id}" if row.thread_id else "")
+    title = f" {row.chat_title!r}" if row.chat_title else ""
+    return (
+        f"#{row.id:<4} {row.platform:<9} {where}{title}  {state}  {row.post_time} {row.timezone}"
+        f"  lang={row.language} style={row.style} top={row.top_n} minvotes={row.min_votes}"
+    )
+
+
+@channels_cli.command("list")
+def channels_list(
+    platform: Annotated[str | None, typer.Option("--platform", help="telegram or discord")] = None,
+) -> None:
+    """List every chat and channel the bot knows."""
+
+    async def work(app: App) -> list[str]:
+        return [_row_line(row) for row in app.subscriptions.list_all(platform)]
+
+    lines = with_app(work)
+    typer.echo("\n".join(lines) if lines else "No subscriptions yet.")
+
+
+@channels_cli.command("show")
+def channels_show(sub_id: Annotated[int, typer.Argument(help="Subscription number.")]) -> None:
+    """Show one subscription with all its settings and delivery history."""
+    from bot.subscriptions import describe
+
+    async def work(app: App) -> str:
+        row = app.subscriptions.by_id(sub_id)
+        deliveries = app.delivery.ledger.rows(sub_id)
+        lines = [_row_line(row), describe(row, app.settings, "en")]
+        lines.append(f"Failures in a row: {row.failure_count}  Last error: {row.last_error or '-'}")
+        for d in deliveries[-10:]:
+            lines.append(
+                f"  delivery {d.day} {d.status} {d.messages_sent}/{d.messages_total} messages"
+                + (f" ({d.last_error})" if d.last_error else "")
+            )
+        return "\n".join(lines)
+
+    typer.echo(with_app(work))
+
+
+@channels_cli.command("add", context_settings={"ignore_unknown_options": True})
+def channels_add(
+    platform: Annotated[str, typer.Argument(help="telegram or discord")],
+    chat_id: Annotated[str, typer.Argument(help="Chat or channel id.")],
+    thread: Annotated[str | None, typer.Option("--thread", help="Topic/thread id.")] = None,
+) -> None:
+    """Subscribe a chat or channel by id (e.g. a Telegram channel the bot posts in)."""
+    from bot.domain import Target
+
+    if platform not in ("telegram", "discord"):
+        raise fail("platform must be telegram or discord.", 2)
+
+    async def work(app: App) -> str:
+        row, _ = app.subscriptions.subscribe(Target(platform, chat_id, thread))
+        return _row_line(row)
+
+    typer.echo(with_app(work))
+
+
+@channels_cli.command("set", context_settings={"ignore_unknown_options": True})
+def channels_set(
+    sub_id: Annotated[int, typer.Argument(help="Subscription number.")],
+    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(SETTING_SPECS)}, active.")],
+    value: Annotated[list[str], typer.Argument(help="The new value.")],
+) -> None:
+    """Change one setting of a subscription (same names and values as /settings)."""
+    from bot.subscriptions import parse_setting
+
+    raw = " ".join(value)
+
+    async def work(app: App) -> str:
+        row = app.subscriptions.by_id(sub_id)
+        if key.lower() in ("active", "subscribed"):
+            flag = raw.strip().lower() in {"on", "yes", "true", "1"}
+            changes: dict[str, object] = {key.lower(): flag}
+            if flag:
+                changes.update(failure_count=0, last_error=None)
+            row = app.subscriptions.save(sub_id, **changes)
+        else:
+            spec, parsed = parse_setting(key, raw)
+            row = app.subscriptions.save(row.id or 0, **{spec.column: parsed})
+        return _row_line(row)
+
+    typer.echo(with_app(work))
+
+
+@channels_cli.command("remove")
+def channels_remove(sub_id: Annotated[int, typer.Argument(help="Subscription number.")]) -> None:
+    """Delete a subscription and its delivery history."""
+
+    async def work(app: App) -> None:
+        app.subscriptions.remove(sub_id)
+
+    with_app(work)
+    typer.echo(f"Removed subscription #{sub_id}.")
+
+
+@summaries_cli.command("stats")
+def summaries_stats(
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
+) -> None:
+    """LLM calls, cache hits and tokens per day."""
+    from bot.summaries import format_stats
+
+    async def work(app: App) -> str:
+        return format_stats(app.summaries.stats(days))
+
+    typer.echo(with_app(work))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

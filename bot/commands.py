@@ -1,0 +1,312 @@
+"""The one command layer every adapter uses: text in, a platform-neutral ``Reply`` out."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.archive import Archive, latest_settled_day
+from bot.cards import build_card
+from bot.config import Settings
+from bot.domain import Button, Card, FeaturedPaper, Reply, Target
+from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
+from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.subscriptions import Subscriptions, describe
+from bot.summaries import SummaryService
+
+log = logging.getLogger(__name__)
+
+MAX_ARGUMENT = 200
+MAX_TOP = 50
+_COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
+_ARXIV_ID = re.compile(
+    r"^(?:arxiv:|(?:https?://)?(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/)?"
+    r"(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$",
+    re.I,
+)
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Who asks, from where. ``check_admin`` asks the platform, only when needed."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+    user_id: str | None = None
+    chat_type: str = "private"
+    chat_title: str | None = None
+    check_admin: Callable[[], Awaitable[bool]] | None = None
+
+    @property
+    def target(self) -> Target:
+        return Target(self.platform, self.chat_id, self.thread_id)
+
+
+def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """``/name@bot args`` → (name, args); None if it is not a command addressed to us."""
+    match = _COMMAND.match(text.strip())
+    if not match:
+        return None
+    name, mention, args = match.group(1).lower(), match.group(2), match.group(3) or ""
+    if mention and bot_username and mention.lower() != bot_username.lower():
+        return None
+    return name, args.strip()
+
+
+def parse_day(raw: str, now: datetime, language: str = "en") -> date | None:
+    """A day typed by a user; None means "today's digest". Raises BadArgument."""
+    value = raw.strip().lower()
+    if value in {"", "today", "오늘"}:
+        return None
+    if value in {"yesterday", "어제"}:
+        return now.date() - timedelta(days=1)
+    match = _DATE.match(value)
+    try:
+        if not match:
+            raise ValueError(value)
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise BadArgument(t("bad_date", language, value=raw.strip()[:40])) from None
+
+
+def parse_arxiv_id(raw: str, language: str = "en") -> str:
+    """Accepts ``2501.05366``, ``2501.05366v2``, arxiv.org and huggingface.co links."""
+    value = raw.strip()
+    if not value:
+        raise BadArgument(t("paper_usage", language))
+    match = _ARXIV_ID.match(value) if len(value) <= MAX_ARGUMENT else None
+    if not match:
+        raise BadArgument(t("bad_paper_id", language, value=value[:40]))
+    return match.group(1)
+
+
+def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
+    """``[N] [week|month]`` → (n, days, period key)."""
+    n, days, period = 10, 7, "period_week"
+    for word in raw.lower().split():
+        if word in {"week", "weekly", "w", "주"}:
+            days, period = 7, "period_week"
+        elif word in {"month", "monthly", "m", "달"}:
+            days, period = 30, "period_month"
+        elif re.fullmatch(r"[+-]?\d{1,6}", word) and 1 <= int(word) <= MAX_TOP:
+            n = int(word)
+        else:
+            raise BadArgument(t("bad_top", language, max=MAX_TOP, value=word[:40]))
+    return n, days, period
+
+
+class Commands:
+    """/today /date /top /search /paper /help /start /subscribe /unsubscribe /settings."""
+
+    NAMES = (
+        "today",
+        "date",
+        "top",
+        "search",
+        "paper",
+        "subscribe",
+        "unsubscribe",
+        "settings",
+        "help",
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        archive: Archive,
+        summaries: SummaryService,
+        subscriptions: Subscriptions,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.summaries = summaries
+        self.subscriptions = subscriptions
+        self.now = now
+        self._handlers: dict[str, Callable[[str, ChatContext, str], Awaitable[Reply]]] = {
+            "today": self._today,
+            "date": self._date,
+            "top": self._top,
+            "search": self._search,
+            "paper": self._paper,
+            "help": self._help,
+            "start": self._help,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "settings": self._settings,
+        }
+
+    def describe(self, language: str = "en") -> list[tuple[str, str]]:
+        texts = COMMAND_DESCRIPTIONS[catalogue_language(language)]
+        return [(name, texts[name]) for name in self.NAMES]
+
+    def language_of(self, ctx: ChatContext) -> str:
+        row = self.subscriptions.get(ctx.target)
+        return row.language if row else self.settings.default_language
+
+    async def handle_text(
+        self, text: str, ctx: ChatContext, *, bot_username: str | None = None
+    ) -> Reply | None:
+        parsed = parse_command(text, bot_username)
+        if parsed is None:
+            return None
+        name, args = parsed
+        if name not in self._handlers:
+            return Reply(text=t("unknown_command", self.language_of(ctx), name=name), is_error=True)
+        return await self.run(name, args, ctx)
+
+    async def run(self, name: str, args: str, ctx: ChatContext) -> Reply:
+        """Run one command; every failure becomes a friendly error reply."""
+        language = self.language_of(ctx)
+        handler = self._handlers.get(name.lower())
+        if handler is None:
+            return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
+        try:
+            return await handler(args.strip(), ctx, language)
+        except SourceUnavailable as exc:
+            log.warning("source unavailable for /%s: %s", name, exc)
+            return Reply(text=t("source_down", language), is_error=True)
+        except BotError as exc:
+            return Reply(text=str(exc), is_error=True)
+        except Exception:
+            log.exception("command /%s failed", name)
+            return Reply(text=t("internal_error", language), is_error=True)
+
+    # --- reading commands -------------------------------------------------------------
+
+    def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
+        """Cards with whatever summaries are cached (never waits for an LLM)."""
+        cached = self.summaries.cached([fp.paper for fp in featured], language)
+        return tuple(build_card(fp, cached.get(fp.paper.arxiv_id)) for fp in featured)
+
+    async def _today(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        now = self.now()
+        day = await self.archive.todays_digest_date(now)
+        return await self._day_reply(day, now, language, intro_key="today_intro")
+
+    async def _date(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        if not args:
+            raise BadArgument(t("date_usage", language))
+        now = self.now()
+        day = parse_day(args, now, language)
+        if day is None:
+            return await self._today(args, ctx, language)
+        if day > now.date():
+            raise BadArgument(t("day_in_future", language, day=day.isoformat()))
+        return await self._day_reply(day, now, language, intro_key="date_intro")
+
+    async def _day_reply(self, day: date, now: datetime, language: str, intro_key: str) -> Reply:
+        featured = await self.archive.day(day, now)
+        if not featured:
+            return Reply(text=t("no_papers_day", language, day=day.isoformat()), day=day)
+        intro = t(intro_key, language, count=len(featured), day=day.isoformat())
+        if day > latest_settled_day(now):
+            intro = t("day_not_finished", language, day=day.isoformat()) + "\n" + intro
+        return Reply(
+            title=t("today_title", language, day=day.isoformat()),
+            text=intro,
+            cards=self.cards(featured, language),
+            style="compact",
+            day=day,
+        )
+
+    async def _top(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        n, days, period = parse_top(args, language)
+        now = self.now()
+        end = await self.archive.todays_digest_date(now)
+        start = end - timedelta(days=days - 1)
+        featured = await self.archive.top(n, days, now)
+        if not featured:
+            return Reply(text=t("top_empty", language, start=start, end=end))
+        return Reply(
+            title=t("top_title", language, n=len(featured), period=t(period, language)),
+            text=t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
+            cards=self.cards(featured, language),
+            style="compact",
+        )
+
+    async def _search(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        if not args:
+            raise BadArgument(t("search_usage", language))
+        if len(args) > MAX_ARGUMENT:
+            raise BadArgument(t("search_too_long", language, length=len(args), max=MAX_ARGUMENT))
+        featured = self.archive.search(args, limit=10)
+        if not featured:
+            return Reply(text=t("search_empty", language, query=args))
+        return Reply(
+            title=t("search_title", language, query=args),
+            text=t("search_intro", language, count=len(featured), query=args),
+            cards=self.cards(featured, language),
+            style="compact",
+        )
+
+    async def _paper(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        arxiv_id = parse_arxiv_id(args, language)
+        featured = await self.archive.paper(arxiv_id)
+        if featured is None:
+            raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
+        (card,) = self.cards([featured], language)
+        buttons = [
+            Button(t("button_arxiv", language), url=card.arxiv_url),
+            Button(t("button_hf", language), url=card.hf_url),
+        ]
+        if card.day is not None:
+            buttons.append(Button(t("button_more", language), command=f"/date {card.day}"))
+        return Reply(cards=(card,), style="cards", day=card.day, buttons=tuple(buttons))
+
+    async def _help(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        return Reply(text=t("help", language))
+
+    # --- chat administration -------------------------------------------------------------
+
+    async def require_admin(self, ctx: ChatContext, language: str) -> None:
+        """Only a chat's admins (or the bot's operators) may change its subscription."""
+        if ctx.user_id and (
+            ctx.user_id in self.settings.bot_admin_ids
+            or f"{ctx.platform}:{ctx.user_id}" in self.settings.bot_admin_ids
+        ):
+            return
+        if ctx.chat_type == "private":
+            return
+        if ctx.check_admin is not None and await ctx.check_admin():
+            return
+        raise NotAllowed(t("not_admin", language))
+
+    async def _subscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        await self.require_admin(ctx, language)
+        row, changed = self.subscriptions.subscribe(ctx.target, ctx.chat_title)
+        key = "subscribed" if changed else "already_subscribed"
+        return Reply(text=t(key, row.language, time=row.post_time, timezone=row.timezone))
+
+    async def _unsubscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        await self.require_admin(ctx, language)
+        if self.subscriptions.unsubscribe(ctx.target):
+            return Reply(text=t("unsubscribed", language))
+        return Reply(text=t("not_subscribed", language))
+
+    async def _settings(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        if not args:
+            row = self.subscriptions.get(ctx.target)
+            shown = describe(row, self.settings, language)
+            return Reply(
+                title=t("settings_title", language),
+                text=shown + "\n\n" + t("settings_help", language),
+            )
+        key, _, value = args.partition(" ")
+        if not value.strip():
+            raise BadArgument(t("settings_help", language))
+        await self.require_admin(ctx, language)
+        name, stored = self.subscriptions.set(ctx.target, key, value, language)
+        if name == "language":
+            language = str(stored)
+        shown_value = stored
+        if isinstance(stored, bool):
+            shown_value = "on" if stored else "off"
+        elif isinstance(stored, list):
+            shown_value = ", ".join(stored) if stored else t("none", language)
+        return Reply(text=t("setting_changed", language, key=name, value=shown_value))

@@ -1,0 +1,334 @@
+"""The morning post: which subscriptions are due, the delivery ledger, the fan-out.
+
+The scheduler is only a clock: every tick asks ``Delivery.tick(now)``. "Who is due" and "who got
+what" live in the database, where the unique (subscription, day) ledger row decides races, so a
+restart neither re-posts nor skips.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.archive import Archive
+from bot.cards import build_card
+from bot.db import Database
+from bot.domain import Card, FeaturedPaper, Reply, Style, Target
+from bot.errors import SourceUnavailable
+from bot.i18n import t
+from bot.models import DeliveryRow, SubscriptionRow, utcnow
+from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, Publisher, ThreadGone
+from bot.subscriptions import Subscriptions, local_post_moment
+from bot.summaries import SummaryService
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for logs and tests."""
+
+    day: date | None = None
+    due: int = 0
+    delivered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    deactivated: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    renders: int = 0
+
+
+def is_due(row: SubscriptionRow, now: datetime, catchup: timedelta) -> bool:
+    """Local time has reached the post time today, and not by more than the catch-up window."""
+    moment = local_post_moment(row, now)
+    return moment <= now <= moment + catchup
+
+
+def select_cards(cards: Sequence[Card], row: SubscriptionRow) -> list[Card]:
+    """Apply a subscription's filters: minimum votes, keywords in/out, top N."""
+
+    def text_of(card: Card) -> str:
+        parts = [card.title, card.summary.text or "", *card.keywords]
+        parts += [body for _, body in card.summary.sections()]
+        return " ".join(parts).lower()
+
+    chosen = []
+    for card in cards:
+        if card.votes < row.min_votes:
+            continue
+        text = text_of(card)
+        if row.include_keywords and not any(k in text for k in row.include_keywords):
+            continue
+        if any(k in text for k in row.exclude_keywords):
+            continue
+        chosen.append(card)
+    return chosen[: max(row.top_n, 1)]
+
+
+class Ledger:
+    """Delivery rows: claimed before sending, progress after every message, done at the end."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def done(self, sub_id: int, day: date) -> bool:
+        with self.db.session() as session:
+            row = session.exec(
+                select(DeliveryRow).where(
+                    DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day
+                )
+            ).first()
+            return row is not None and row.status == "done"
+
+    def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRow | None:
+        """Take the (subscription, day) row for sending, or None if done or held by another."""
+        with self.db.session() as session:
+            row = session.exec(
+                select(DeliveryRow).where(
+                    DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day
+                )
+            ).first()
+            if row is None:
+                row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    return None
+                session.refresh(row)
+                return row
+            if row.status == "done" or row.attempts >= MAX_ATTEMPTS:
+                return None
+            if row.status == "claimed" and now - row.claimed_at < LEASE:
+                return None  # another worker holds it (or a crash: the lease will expire)
+            # failed earlier, or a stale claim: take it over, guarded against a concurrent taker
+            result = session.exec(
+                update(DeliveryRow)
+                .where(
+                    col(DeliveryRow.id) == row.id,
+                    col(DeliveryRow.claimed_at) == row.claimed_at,
+                    col(DeliveryRow.status) == row.status,
+                )
+                .values(status="claimed", claimed_at=now, attempts=row.attempts + 1)
+            )
+            session.commit()
+            if result.rowcount != 1:
+                return None
+            session.refresh(row)
+            return row
+
+    def progress(
+        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
+    ) -> None:
+        with self.db.session() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            assert row is not None
+            row.messages_sent = sent
+            row.messages_total = total
+            if sent_id is not None:
+                row.sent_ids = [*row.sent_ids, sent_id]
+            row.claimed_at = now  # renew the lease while we are making progress
+            session.add(row)
+            session.commit()
+
+    def finish(self, delivery_id: int, status: str, error: str | None = None) -> None:
+        with self.db.session() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            assert row is not None
+            row.status = status
+            row.last_error = error[:500] if error else None
+            if status == "done":
+                row.finished_at = utcnow()
+            session.add(row)
+            session.commit()
+
+    def rows(self, sub_id: int | None = None) -> list[DeliveryRow]:
+        with self.db.session() as session:
+            query = select(DeliveryRow).order_by(col(DeliveryRow.id))
+            if sub_id is not None:
+                query = query.where(DeliveryRow.subscription_id == sub_id)
+            return list(session.exec(query).all())
+
+
+class Delivery:
+    """Fans today's digest out to every due subscription through the platforms' publishers."""
+
+    def __init__(
+        self,
+        db: Database,
+        archive: Archive,
+        summaries: SummaryService,
+        subscriptions: Subscriptions,
+        now: Callable[[], datetime],
+        *,
+        catchup: timedelta = timedelta(hours=12),
+    ) -> None:
+        self.archive = archive
+        self.summaries = summaries
+        self.subscriptions = subscriptions
+        self.ledger = Ledger(db)
+        self.now = now
+        self.catchup = catchup
+        self.publishers: dict[str, Publisher] = {}
+
+    def register(self, publisher: Publisher) -> None:
+        self.publishers[publisher.platform] = publisher
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Deliver everything due at ``now``. Safe to call as often as you like."""
+        now = now or self.now()
+        report = TickReport()
+        candidates = [
+            row
+            for row in self.subscriptions.deliverable(set(self.publishers))
+            if is_due(row, now, self.catchup)
+        ]
+        if not candidates:
+            return report
+        try:
+            day = await self.archive.todays_digest_date(now)
+            featured = await self.archive.day(day, now)
+        except SourceUnavailable as exc:
+            log.warning("morning post postponed, source unavailable: %s", exc)
+            return report
+        report.day = day
+        due = [row for row in candidates if not self.ledger.done(row.id or 0, day)]
+        report.due = len(due)
+        if not due:
+            return report
+        cards_by_language = await self._cards(featured, {row.language for row in due})
+        renders: dict[tuple[Any, ...], list[Any]] = {}
+        for row in due:
+            await self._deliver(row, day, now, cards_by_language[row.language], renders, report)
+        report.renders = len(renders)
+        return report
+
+    async def _cards(
+        self, featured: Sequence[FeaturedPaper], languages: set[str]
+    ) -> dict[str, list[Card]]:
+        """Summaries are made once per (day, language) before anyone is sent anything."""
+        papers = [fp.paper for fp in featured]
+        result = {}
+        for language in sorted(languages):
+            summaries = await self.summaries.summarize(papers, language)
+            result[language] = [build_card(fp, summaries.get(fp.paper.arxiv_id)) for fp in featured]
+        return result
+
+    def _render(
+        self,
+        publisher: Publisher,
+        row: SubscriptionRow,
+        day: date,
+        cards: Sequence[Card],
+        renders: dict[tuple[Any, ...], list[Any]],
+    ) -> list[Any]:
+        """Rendered once per (platform, day, language, style, selection), shared by chats."""
+        chosen = select_cards(cards, row)
+        style: Style = "cards" if row.style == "cards" else "compact"
+        ids = tuple(c.arxiv_id for c in chosen)
+        note = not chosen and row.empty_note
+        key = (publisher.platform, day, row.language, style, ids, note)
+        if key not in renders:
+            if chosen:
+                reply = Reply(
+                    title=t("today_title", row.language, day=day.isoformat()),
+                    text=t("today_intro", row.language, count=len(chosen), day=day.isoformat()),
+                    cards=tuple(chosen),
+                    style=style,
+                    day=day,
+                )
+                renders[key] = publisher.render(reply)
+            elif note:
+                note_text = t("empty_note", row.language, day=day.isoformat())
+                renders[key] = publisher.render(Reply(text=note_text, day=day))
+            else:
+                renders[key] = []
+        return renders[key]
+
+    @staticmethod
+    async def _tell_deactivated(publisher: Publisher, target: Target) -> None:
+        """Let the platform tell someone, once, if it can (an optional publisher hook)."""
+        hook = getattr(publisher, "on_deactivated", None)
+        if hook is None:
+            return
+        try:
+            await hook(target)
+        except Exception:
+            log.exception("could not tell anyone that %s was deactivated", target)
+
+    async def _deliver(
+        self,
+        row: SubscriptionRow,
+        day: date,
+        now: datetime,
+        cards: Sequence[Card],
+        renders: dict[tuple[Any, ...], list[Any]],
+        report: TickReport,
+    ) -> None:
+        sub_id = row.id or 0
+        publisher = self.publishers[row.platform]
+        claim = self.ledger.claim(sub_id, day, now)
+        if claim is None:
+            report.skipped.append(sub_id)
+            return
+        delivery_id = claim.id or 0
+        messages = self._render(publisher, row, day, cards, renders)
+        target = Target(row.platform, row.chat_id, row.thread_id or None)
+        sent = claim.messages_sent
+        redirects = 0
+        try:
+            while sent < len(messages):
+                if redirects > 3:
+                    raise DeliveryError("the chat keeps moving; giving up for now")
+                try:
+                    message_id = await publisher.send(target, messages[sent])
+                except ChatMoved as moved:
+                    redirects += 1
+                    row = self.subscriptions.move(sub_id, moved.new_chat_id)
+                    target = Target(row.platform, row.chat_id, row.thread_id or None)
+                    log.info("subscription %s moved to chat %s", sub_id, row.chat_id)
+                    continue
+                except ThreadGone:
+                    redirects += 1
+                    row = self.subscriptions.save(
+                        sub_id, thread_id="", last_error="topic not found; using the main chat"
+                    )
+                    target = Target(row.platform, row.chat_id, None)
+                    note = publisher.render(Reply(text=t("thread_gone_note", row.language)))
+                    for message in note:
+                        await publisher.send(target, message)
+                    continue
+                sent += 1
+                self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
+        except ChatUnreachable as exc:
+            self.ledger.finish(delivery_id, "failed", str(exc))
+            report.failed.append(sub_id)
+            if self.subscriptions.record_failure(sub_id, str(exc)):
+                report.deactivated.append(sub_id)
+                log.warning("subscription %s deactivated: %s", sub_id, exc)
+                await self._tell_deactivated(publisher, target)
+            return
+        except DeliveryError as exc:
+            self.ledger.finish(delivery_id, "failed", str(exc))
+            report.failed.append(sub_id)
+            log.warning("delivery to subscription %s failed: %s", sub_id, exc)
+            return
+        except Exception as exc:  # one chat never holds up the others
+            log.exception("delivery to subscription %s failed", sub_id)
+            self.ledger.finish(delivery_id, "failed", f"{type(exc).__name__}: {exc}")
+            report.failed.append(sub_id)
+            return
+        self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
+        self.ledger.finish(delivery_id, "done")
+        self.subscriptions.record_success(sub_id)
+        report.delivered.append(sub_id)
