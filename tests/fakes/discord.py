@@ -22,12 +22,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.discord.render import validate_discord_message
 from tests.fakes.discord_validate import THREAD_NAME_MAX, is_empty, message_errors
 
 TOKEN = "fake-discord-token"
 APP_ID = 1300000000000000001
 BOT_ID = APP_ID
 GUILDS_INTENT = 1 << 0
+GUILD_MEMBERS_INTENT = 1 << 1
 
 # permission bits (https://discord.com/developers/docs/topics/permissions)
 ADMINISTRATOR = 1 << 3
@@ -68,6 +70,11 @@ def _error(
     if errors:
         body["errors"] = errors
     return _json(body, status)
+
+
+def _perm_string(value: Any) -> str | None:
+    """Discord stores permission bit sets as decimal strings, whatever the request sent."""
+    return None if value is None else str(int(value))
 
 
 def _user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -476,8 +483,12 @@ class FakeDiscord:
             seq[0] += 1
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq[0], "d": data}))
 
-    def _guild_create(self, guild_id: int) -> dict[str, Any]:
+    def _guild_create(self, guild_id: int, intents: int) -> dict[str, Any]:
         guild = self.guilds[guild_id]
+        # without the privileged GUILD_MEMBERS intent Discord sends only the bot's own member
+        members = list(self.members[guild_id].values())
+        if not intents & GUILD_MEMBERS_INTENT:
+            members = [m for m in members if m["user"]["id"] == self.bot_user["id"]]
         chans = [c for c in self.channels.values() if c.get("guild_id") == str(guild_id)]
         return {
             **guild,
@@ -508,7 +519,7 @@ class FakeDiscord:
             "large": False,
             "unavailable": False,
             "member_count": len(self.members[guild_id]),
-            "members": list(self.members[guild_id].values()),
+            "members": members,
             "channels": [c for c in chans if c["type"] != PUBLIC_THREAD],
             "threads": [c for c in chans if c["type"] == PUBLIC_THREAD],
             "voice_states": [],
@@ -576,9 +587,10 @@ class FakeDiscord:
         if "shard" in identify:
             ready["shard"] = identify["shard"]
         await send("READY", ready)
-        if int(identify.get("intents", 0)) & GUILDS_INTENT:
+        intents = int(identify.get("intents", 0))
+        if intents & GUILDS_INTENT:
             for guild_id in self.guilds:
-                await send("GUILD_CREATE", self._guild_create(guild_id))
+                await send("GUILD_CREATE", self._guild_create(guild_id, intents))
         self.ready.set()
 
     # ---------------------------------------------------------------- REST
@@ -665,6 +677,15 @@ class FakeDiscord:
             return _error(400, 50035, "Invalid Form Body", errors)
         if is_empty(payload):
             return _error(400, 50006, "Cannot send an empty message")
+        try:  # the renderer's own check too (it counts UTF-16 units: stricter, never looser)
+            validate_discord_message(payload)
+        except ValueError as exc:
+            return _error(
+                400,
+                50035,
+                "Invalid Form Body",
+                {"_errors": [{"code": "BASE_TYPE_INVALID", "message": str(exc)}]},
+            )
         return None
 
     def _channel_or_error(self, channel_id: int) -> dict[str, Any] | web.Response:
@@ -682,6 +703,12 @@ class FakeDiscord:
 
     async def _get_me(self, request: web.Request) -> web.Response:
         return _json(self.bot_user)
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user = self.users.get(int(request.match_info["user"]))
+        if user is None:
+            return _error(404, 10013, "Unknown User")
+        return _json(user)
 
     async def _get_application(self, request: web.Request) -> web.Response:
         return _json(
@@ -736,7 +763,7 @@ class FakeDiscord:
                 "name": cmd["name"],
                 "description": cmd.get("description", ""),
                 "options": cmd.get("options", []),
-                "default_member_permissions": cmd.get("default_member_permissions"),
+                "default_member_permissions": _perm_string(cmd.get("default_member_permissions")),
                 "dm_permission": cmd.get("dm_permission", True),
                 "contexts": cmd.get("contexts"),
                 "integration_types": cmd.get("integration_types", [0]),
@@ -1067,6 +1094,7 @@ class FakeDiscord:
         api = "/api/v10"
         r.add_get(f"{api}/users/@me", self._get_me)
         r.add_post(f"{api}/users/@me/channels", self._create_dm)
+        r.add_get(f"{api}/users/{{user}}", self._get_user)
         r.add_get(f"{api}/oauth2/applications/@me", self._get_application)
         r.add_get(f"{api}/gateway", self._get_gateway)
         r.add_get(f"{api}/gateway/bot", self._get_gateway_bot)

@@ -1,0 +1,203 @@
+"""The Discord adapter: discord.py's Client and CommandTree in front of the core.
+
+Slash commands and button clicks become ``ChatContext`` + ``Commands.run``/``handle_text``; the
+reply is rendered by ``adapters.discord.render`` and sent as the interaction's response and
+follow-ups. Nothing here decides what to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord.commands import register_commands
+from adapters.discord.publisher import DiscordPublisher
+from adapters.discord.render import DiscordMessage, render_reply
+from adapters.discord.send import command_of, message_kwargs
+from bot.app import App
+from bot.commands import ChatContext
+from bot.domain import Reply
+
+log = logging.getLogger(__name__)
+
+# commands that may fetch from Hugging Face: acknowledge at once, answer with follow-ups
+SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper"})
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+def is_channel_admin(interaction: discord.Interaction) -> bool:
+    """Manage Channels or Manage Server here (Discord resolves Administrator to all bits)."""
+    perms = interaction.permissions
+    if perms.administrator or perms.manage_channels or perms.manage_guild:
+        return True
+    member = interaction.user
+    if isinstance(member, discord.Member):
+        guild_perms = member.guild_permissions
+        return guild_perms.administrator or guild_perms.manage_channels or guild_perms.manage_guild
+    return False
+
+
+def chat_context(interaction: discord.Interaction) -> ChatContext:
+    """A thread is its own channel in Discord, so ``thread_id`` stays None."""
+
+    async def check_admin() -> bool:
+        return is_channel_admin(interaction)
+
+    return ChatContext(
+        platform="discord",
+        chat_id=str(interaction.channel_id),
+        thread_id=None,
+        user_id=str(interaction.user.id),
+        chat_type="group" if interaction.guild_id else "private",
+        chat_title=getattr(interaction.channel, "name", None),
+        check_admin=check_admin,
+    )
+
+
+class DailyPapersClient(discord.Client):
+    """A plain Client (guilds intent only) with the command tree synced once at login."""
+
+    def __init__(self, app: App, *, guild_ready_timeout: float = 2.0) -> None:
+        super().__init__(
+            intents=discord.Intents(guilds=True), guild_ready_timeout=guild_ready_timeout
+        )
+        self.app = app
+        self.tree = app_commands.CommandTree(self)
+        self.tree.error(self._on_tree_error)
+        descriptions = dict(app.commands.describe(app.settings.default_language))
+        register_commands(self.tree, self.run_command, descriptions)
+        self.publisher = DiscordPublisher(self)
+
+    async def setup_hook(self) -> None:
+        guild_id = self.app.settings.discord_guild_id
+        try:
+            if guild_id:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+            log.info(
+                "synced %d slash commands%s",
+                len(synced),
+                f" to guild {guild_id}" if guild_id else "",
+            )
+        except discord.HTTPException:
+            log.exception("could not sync slash commands; the registered ones stay in place")
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        self.publisher.remember_guild(channel.id, channel.guild.id)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Buttons whose custom_id is a core command line ("/paper 2501.05366")."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        command = command_of(custom_id)
+        if command is None:
+            return
+        ctx = chat_context(interaction)
+        try:
+            await interaction.response.defer(thinking=True)
+            reply = await self.app.commands.handle_text(command, ctx)
+            await self.respond(interaction, reply or Reply(text="?", is_error=True))
+        except Exception:
+            log.exception("button %r failed", custom_id)
+            await self._apologise(interaction)
+
+    async def run_command(self, interaction: discord.Interaction, name: str, args: str) -> None:
+        ctx = chat_context(interaction)
+        try:
+            if name in SLOW_COMMANDS:
+                await interaction.response.defer(thinking=True)
+            reply = await self.app.commands.run(name, args, ctx)
+            await self.respond(interaction, reply)
+        except Exception:
+            log.exception("/%s %r failed", name, args)
+            await self._apologise(interaction)
+
+    async def respond(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """The first message answers the interaction; the rest are follow-ups, in order."""
+        messages = render_reply(reply) or [DiscordMessage(content="✅")]
+        for message in messages:
+            kwargs = message_kwargs(message)
+            if not interaction.response.is_done():
+                await interaction.response.send_message(**kwargs, ephemeral=reply.is_error)
+            else:
+                await interaction.followup.send(**kwargs, wait=True)
+
+    async def _apologise(self, interaction: discord.Interaction) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(SORRY, ephemeral=True)
+            else:
+                await interaction.response.send_message(SORRY, ephemeral=True)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("slash command failed: %r", error, exc_info=error)
+        await self._apologise(interaction)
+
+
+class DiscordAdapter:
+    """Started by ``dailypapers run`` when DISCORD_BOT_TOKEN is set."""
+
+    def __init__(
+        self, app: App, *, ready_timeout: float = 60.0, guild_ready_timeout: float = 2.0
+    ) -> None:
+        self.app = app
+        self.ready_timeout = ready_timeout
+        self.client = DailyPapersClient(app, guild_ready_timeout=guild_ready_timeout)
+        self.publisher = self.client.publisher
+        self._task: asyncio.Task[None] | None = None
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    def _point_at_endpoints(self) -> None:
+        settings = self.app.settings
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+    async def start(self) -> None:
+        token = self.app.settings.discord_bot_token
+        if not token:
+            raise RuntimeError("DISCORD_BOT_TOKEN is not set")
+        self._point_at_endpoints()
+        try:
+            await self.client.login(token)
+        except BaseException:
+            await self.client.close()
+            raise
+        self._task = asyncio.create_task(self.client.connect(), name="discord-gateway")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._task in done:
+            ready.cancel()
+            await self.client.close()
+            self._task.result()  # raises why the gateway stopped (bad intents, token...)
+            raise RuntimeError("the Discord gateway closed during start-up")
+        if ready not in done:
+            ready.cancel()
+            log.warning("Discord not ready after %.0fs; continuing to connect", self.ready_timeout)
+        else:
+            user: Any = self.client.user
+            log.info("Discord ready as %s in %d servers", user, len(self.client.guilds))
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        if self._saved is not None:
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
