@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, ChatMember, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -86,10 +88,11 @@ class TelegramAdapter:
         assert updater is not None
         settings = self.app.settings
         if settings.telegram_webhook_url:
+            # the reverse proxy forwards https://host/PATH to listen:port/PATH
             await updater.start_webhook(
                 listen=settings.telegram_webhook_listen,
                 port=settings.telegram_webhook_port,
-                url_path=self.application.bot.token,
+                url_path=urlsplit(settings.telegram_webhook_url).path.lstrip("/"),
                 webhook_url=settings.telegram_webhook_url,
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
@@ -167,7 +170,10 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError as exc:  # too old, or a network blip: still run the command
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
         message = query.message
         data = query.data or ""
         parsed = parse_command(data)

@@ -1,0 +1,63 @@
+"""Webhook mode: setWebhook with the secret, PTB's webhook server refuses requests without it."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from tests.fakes.huggingface import FakeHuggingFace
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram_harness import Clock, make_settings, running_bot
+
+USER = 1001
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode_checks_the_secret_token(sqlite_url) -> None:
+    port = free_port()
+    async with FakeHuggingFace() as hf, FakeTelegram() as tg:
+        tg.add_private_chat(USER, "Alice")
+        settings = make_settings(
+            sqlite_url,
+            hf.base_url,
+            tg,
+            telegram_webhook_url="https://bot.example.org/tg/hook",
+            telegram_webhook_secret="s3cret-token",
+            telegram_webhook_listen="127.0.0.1",
+            telegram_webhook_port=port,
+        )
+        async with running_bot(settings, Clock()):
+            assert tg.webhook is not None
+            assert tg.webhook["url"] == "https://bot.example.org/tg/hook"
+            assert tg.webhook["secret_token"] == "s3cret-token"
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 1736500000,
+                    "chat": {"id": USER, "type": "private", "first_name": "Alice"},
+                    "from": {"id": USER, "is_bot": False, "first_name": "Alice"},
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            url = f"http://127.0.0.1:{port}/tg/hook"
+            async with httpx.AsyncClient() as client:
+                refused = await client.post(url, json=update)
+                wrong = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+                )
+                accepted = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                )
+            assert refused.status_code == 403 and wrong.status_code == 403
+            assert accepted.status_code == 200
+            (answer,) = await tg.wait_sent(1, chat_id=USER)
+            assert "/today" in answer.plain
+            assert "getupdates" not in [name for name, _ in tg.calls]
