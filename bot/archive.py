@@ -1,0 +1,422 @@
+"""The archive: Daily Papers days kept in the database, fetched from the source only when needed.
+
+Why these papers? Hugging Face features papers on a *day* D (not their arXiv date), and keeps adding
+papers and votes to D until about 02:40 UTC on D+1. So "today's digest" is the most recent day that
+has settled and that had papers at all: on a Monday morning that is last Friday, because weekends
+and holidays feature nothing. A settled day is fetched once more after it settles and then never
+again; an unfinished day is re-fetched at most once per refresh interval, however many chats ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.db import Database
+from bot.domain import FeaturedPaper, PaperInfo
+from bot.errors import BadArgument, SourceUnavailable
+from bot.models import FeaturedRow, FetchedDayRow, PaperRow
+from bot.ports import PaperSource
+
+log = logging.getLogger(__name__)
+
+SETTLE_TIME = time(2, 40)  # UTC, on the day after: a day's list no longer changes much after this
+LOOKBACK_DAYS = 10  # how far back "today's digest" looks for a day with papers
+MAX_SEARCH_WORDS = 32
+
+# The exact expression of the GIN index ix_paper_search (migration 0001): PostgreSQL uses the
+# index only when the query repeats it word for word.
+PG_SEARCH_DOCUMENT = (
+    "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(abstract, '') "
+    "|| ' ' || coalesce(ai_summary, '') || ' ' || coalesce(authors::text, '') "
+    "|| ' ' || coalesce(keywords::text, ''))"
+)
+# FTS5 column weights: title, abstract, authors, keywords, ai_summary
+SQLITE_RANK = "bm25(paper_fts, 10.0, 1.0, 3.0, 4.0, 2.0)"
+
+
+def settle_time(day: date) -> datetime:
+    """When the papers of ``day`` stop changing: 02:40 UTC the next day."""
+    return datetime.combine(day + timedelta(days=1), SETTLE_TIME, tzinfo=UTC)
+
+
+def latest_settled_day(now: datetime) -> date:
+    """The most recent Daily Papers day that is finished at ``now``.
+
+    Why these papers? A day D keeps collecting papers until about 02:40 UTC on D+1. Before that
+    time on day N, yesterday (N-1) is still filling up, so the last finished day is N-2.
+    """
+    now = _utc(now)
+    yesterday = now.date() - timedelta(days=1)
+    return yesterday if now.time() >= SETTLE_TIME else yesterday - timedelta(days=1)
+
+
+class Archive:
+    """Days of featured papers in the database, filled from a ``PaperSource`` on demand."""
+
+    def __init__(
+        self,
+        db: Database,
+        source: PaperSource,
+        *,
+        refresh: timedelta = timedelta(minutes=30),
+        lookback_days: int = LOOKBACK_DAYS,
+    ) -> None:
+        self.db = db
+        self.source = source
+        self.refresh = refresh
+        self.lookback_days = lookback_days
+        self._locks: defaultdict[date, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- which day -------------------------------------------------------------------------------
+
+    async def todays_digest_date(self, now: datetime) -> date:
+        """The day today's digest shows: the latest settled day that featured any papers.
+
+        Why these papers? Walking back from ``latest_settled_day(now)`` skips weekends and holidays,
+        which feature nothing, so Monday's digest is Friday's papers. If every day of the last
+        ``lookback_days`` is empty, the settled day itself is returned (and shows as empty).
+        """
+        settled = latest_settled_day(now)
+        for back in range(self.lookback_days):
+            day = settled - timedelta(days=back)
+            await self._ensure_or_stale(day, now)
+            if self._count(day) > 0:
+                return day
+        return settled
+
+    # --- fetching --------------------------------------------------------------------------------
+
+    async def ensure_day(self, day: date, now: datetime) -> None:
+        """Fetch ``day`` from the source and store it, unless the stored copy is good enough.
+
+        Fetched when never fetched, or when not complete and the last fetch is older than the
+        refresh interval. A day fetched after its settle time is complete and never fetched again.
+        Future days are not fetched. Raises ``SourceUnavailable`` when the source fails.
+        """
+        now = _utc(now)
+        if day > now.date():
+            return
+        async with self._locks[day]:
+            with self.db.session() as session:
+                fetched = session.get(FetchedDayRow, day)
+            if fetched is not None and (
+                fetched.complete or now - fetched.fetched_at < self.refresh
+            ):
+                return
+            papers = await self.source.fetch_day(day)
+            self._store_day(day, papers, now, had_fetch=fetched is not None)
+
+    def _store_day(
+        self, day: date, papers: Sequence[FeaturedPaper], now: datetime, *, had_fetch: bool
+    ) -> None:
+        complete = now >= settle_time(day)
+        ids = [fp.paper.arxiv_id for fp in papers]
+        with self.db.session() as session:
+            if papers:
+                _upsert_papers(session, [fp.paper for fp in papers], now)
+                _upsert(
+                    session,
+                    FeaturedRow,
+                    [
+                        {
+                            "day": day,
+                            "arxiv_id": fp.paper.arxiv_id,
+                            "votes": fp.votes,
+                            "comments": fp.comments,
+                            "updated_at": now,
+                        }
+                        for fp in papers
+                    ],
+                    keys=["day", "arxiv_id"],
+                    update=["votes", "comments", "updated_at"],
+                )
+                # An unfinished day can lose papers (un-featured); forget those for this day.
+                session.execute(
+                    delete(FeaturedRow).where(
+                        col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
+                    )
+                )
+            elif had_fetch:
+                log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
+            _upsert(
+                session,
+                FetchedDayRow,
+                [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
+                keys=["day"],
+                update=["fetched_at", "paper_count", "complete"],
+            )
+            session.commit()
+
+    async def _ensure_or_stale(self, day: date, now: datetime) -> None:
+        """``ensure_day``, but a day fetched before is served stale when the source is down."""
+        try:
+            await self.ensure_day(day, now)
+        except SourceUnavailable as exc:
+            with self.db.session() as session:
+                if session.get(FetchedDayRow, day) is None:
+                    raise
+            log.warning("Serving stored papers of %s: %s", day, exc)
+
+    async def backfill(self, since: date, until: date, now: datetime) -> int:
+        """Ensure every day from ``since`` to ``until`` (inclusive); returns the papers stored."""
+        if since > until:
+            raise BadArgument(f"The start day {since} is after the end day {until}.")
+        until = min(until, _utc(now).date())
+        total = 0
+        day = since
+        while day <= until:
+            await self.ensure_day(day, now)
+            total += self._count(day)
+            day += timedelta(days=1)
+        return total
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    async def day(self, day: date, now: datetime) -> list[FeaturedPaper]:
+        """The papers featured on ``day``, most votes first (then by id)."""
+        await self._ensure_or_stale(day, now)
+        with self.db.session() as session:
+            rows = session.exec(
+                select(FeaturedRow, PaperRow)
+                .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
+                .where(col(FeaturedRow.day) == day)
+                .order_by(col(FeaturedRow.votes).desc(), col(FeaturedRow.arxiv_id))
+            ).all()
+        return [_featured(paper, featured) for featured, paper in rows]
+
+    async def top(self, n: int, days: int, now: datetime) -> list[FeaturedPaper]:
+        """The ``n`` most voted papers of the ``days`` days ending at today's digest date.
+
+        Each paper appears once, with its best votes and the day it had them.
+        """
+        if n < 1 or days < 1:
+            raise BadArgument("Ask for at least one paper over at least one day.")
+        end = await self.todays_digest_date(now)
+        start = end - timedelta(days=days - 1)
+        for back in range(days):
+            await self._ensure_or_stale(end - timedelta(days=back), now)
+        with self.db.session() as session:
+            rows = session.exec(
+                select(FeaturedRow, PaperRow)
+                .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
+                .where(col(FeaturedRow.day) >= start, col(FeaturedRow.day) <= end)
+            ).all()
+        best: dict[str, tuple[FeaturedRow, PaperRow]] = {}
+        for featured, paper in rows:
+            seen = best.get(paper.arxiv_id)
+            if seen is None or (featured.votes, featured.day) > (seen[0].votes, seen[0].day):
+                best[paper.arxiv_id] = (featured, paper)
+        ranked = sorted(best.values(), key=lambda pair: (-pair[0].votes, pair[1].arxiv_id))
+        return [_featured(paper, featured) for featured, paper in ranked[:n]]
+
+    def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
+        """Full-text search over every stored paper, best match first (then most votes).
+
+        The user's words are taken as plain words that must all appear (no search operators), so
+        no input can be a query syntax error. Each result carries its most recent featured day.
+        """
+        if not query.strip():
+            raise BadArgument("Type some words to search for, for example: /search diffusion")
+        words = _search_words(query)
+        if not words or limit < 1:
+            return []
+        candidates = max(limit * 5, 50)
+        with self.db.session() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                scored = session.execute(
+                    text(
+                        f"SELECT arxiv_id, ts_rank({PG_SEARCH_DOCUMENT}, q) AS score "
+                        "FROM paper, plainto_tsquery('english', :words) AS q "
+                        f"WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY score DESC LIMIT :n"
+                    ),
+                    {"words": " ".join(words), "n": candidates},
+                ).all()
+                relevance = {row[0]: -float(row[1]) for row in scored}
+            else:
+                match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+                scored = session.execute(
+                    text(
+                        f"SELECT paper.arxiv_id, {SQLITE_RANK} AS score FROM paper_fts "
+                        "JOIN paper ON paper.rowid = paper_fts.rowid "
+                        "WHERE paper_fts MATCH :match ORDER BY score LIMIT :n"
+                    ),
+                    {"match": match, "n": candidates},
+                ).all()
+                relevance = {row[0]: float(row[1]) for row in scored}
+            results = self._with_latest_day(session, relevance)
+        results.sort(key=lambda fp: (relevance[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
+        return results[:limit]
+
+    async def paper(self, arxiv_id: str, now: datetime | None = None) -> FeaturedPaper | None:
+        """One paper: from the archive, else fetched from the source and stored.
+
+        The result carries the paper's most recent featured day and votes. A paper that no stored
+        day features (asked for by id) gets its arXiv publication date as ``day`` (or the date it
+        was stored, when unknown) and 0 votes: the source does not tell us its votes per day.
+        ``now`` only stamps the stored row.
+        """
+        with self.db.session() as session:
+            found = self._with_latest_day(session, [arxiv_id])
+        if found:
+            return found[0]
+        info = await self.source.fetch_paper(arxiv_id)
+        if info is None:
+            return None
+        with self.db.session() as session:
+            _upsert_papers(session, [info], _utc(now) if now else datetime.now(UTC))
+            session.commit()
+            found = self._with_latest_day(session, [info.arxiv_id])
+        return found[0] if found else None
+
+    def stored_days(self) -> list[date]:
+        """Days with at least one stored paper, oldest first."""
+        with self.db.session() as session:
+            days = session.exec(
+                select(col(FeaturedRow.day)).distinct().order_by(col(FeaturedRow.day))
+            ).all()
+        return list(days)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _count(self, day: date) -> int:
+        with self.db.session() as session:
+            count = session.exec(
+                select(func.count()).select_from(FeaturedRow).where(col(FeaturedRow.day) == day)
+            ).one()
+        return int(count)
+
+    @staticmethod
+    def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:
+        ids = list(arxiv_ids)
+        if not ids:
+            return []
+        papers = session.exec(select(PaperRow).where(col(PaperRow.arxiv_id).in_(ids))).all()
+        latest: dict[str, FeaturedRow] = {}
+        for featured in session.exec(
+            select(FeaturedRow)
+            .where(col(FeaturedRow.arxiv_id).in_(ids))
+            .order_by(col(FeaturedRow.day).desc())
+        ).all():
+            latest.setdefault(featured.arxiv_id, featured)
+        return [_featured(paper, latest.get(paper.arxiv_id)) for paper in papers]
+
+
+def _search_words(query: str) -> list[str]:
+    """The plain words of a query; search operators typed out of habit (AND, OR...) are dropped."""
+    words = re.findall(r"\w+", query)
+    plain = [word for word in words if word not in _OPERATORS]
+    return (plain or words)[:MAX_SEARCH_WORDS]
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+def _featured(paper: PaperRow, featured: FeaturedRow | None) -> FeaturedPaper:
+    info = PaperInfo(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=tuple(paper.authors or ()),
+        organization=paper.organization,
+        github_repo=paper.github_repo,
+        github_stars=paper.github_stars,
+        project_page=paper.project_page,
+        keywords=tuple(paper.keywords or ()),
+        ai_summary=paper.ai_summary,
+        published_at=paper.published_at,
+        thumbnail=paper.thumbnail,
+    )
+    if featured is None:
+        when = paper.published_at or paper.updated_at
+        return FeaturedPaper(day=_utc(when).date(), paper=info)
+    return FeaturedPaper(
+        day=featured.day, paper=info, votes=featured.votes, comments=featured.comments
+    )
+
+
+_NULLABLE = (
+    "organization",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "ai_summary",
+    "published_at",
+    "thumbnail",
+)
+
+
+def _upsert_papers(session: Session, papers: Sequence[PaperInfo], now: datetime) -> None:
+    """Insert or update papers; a missing optional field never erases one we already know."""
+    rows = [
+        {
+            "arxiv_id": p.arxiv_id,
+            "title": p.title,
+            "abstract": p.abstract,
+            "authors": list(p.authors),
+            "organization": p.organization,
+            "github_repo": p.github_repo,
+            "github_stars": p.github_stars,
+            "project_page": p.project_page,
+            "keywords": list(p.keywords),
+            "ai_summary": p.ai_summary,
+            "published_at": p.published_at,
+            "thumbnail": p.thumbnail,
+            "updated_at": now,
+        }
+        for p in {p.arxiv_id: p for p in papers}.values()
+    ]
+    _upsert(
+        session,
+        PaperRow,
+        rows,
+        keys=["arxiv_id"],
+        update=["title", "abstract", "authors", "keywords", "updated_at"],
+        keep_known=list(_NULLABLE),
+    )
+
+
+def _upsert(
+    session: Session,
+    model: Any,
+    rows: list[dict[str, Any]],
+    *,
+    keys: list[str],
+    update: list[str],
+    keep_known: Sequence[str] = (),
+    chunk: int = 200,
+) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE on SQLite and PostgreSQL (no race between processes).
+
+    Columns in ``keep_known`` take the new value unless it is NULL.
+    """
+    table = model.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:  # pragma: no cover - the project supports these two databases
+        raise RuntimeError(f"unsupported database dialect {dialect!r}")
+    for start in range(0, len(rows), chunk):
+        stmt = insert(table).values(rows[start : start + chunk])
+        changes: dict[str, Any] = {name: stmt.excluded[name] for name in update}
+        for name in keep_known:
+            changes[name] = func.coalesce(stmt.excluded[name], table.c[name])
+        session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC (a naive datetime is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
