@@ -100,6 +100,7 @@ def build_app(
         subscriptions,
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
+        concurrency=settings.delivery_concurrency,
     )
     return App(
         settings=settings,

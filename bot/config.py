@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     default_style: str = "compact"
     default_top_n: int = 10
     catchup_hours: int = 12
+    delivery_concurrency: int = 8
 
     # Telegram
     telegram_bot_token: str | None = None

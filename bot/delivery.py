@@ -7,6 +7,7 @@ restart neither re-posts nor skips.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +173,7 @@ class Delivery:
         now: Callable[[], datetime],
         *,
         catchup: timedelta = timedelta(hours=12),
+        concurrency: int = 8,
     ) -> None:
         self.archive = archive
         self.summaries = summaries
@@ -179,6 +181,7 @@ class Delivery:
         self.ledger = Ledger(db)
         self.now = now
         self.catchup = catchup
+        self.concurrency = max(concurrency, 1)
         self.publishers: dict[str, Publisher] = {}
 
     def register(self, publisher: Publisher) -> None:
@@ -208,8 +211,13 @@ class Delivery:
             return report
         cards_by_language = await self._cards(featured, {row.language for row in due})
         renders: dict[tuple[Any, ...], list[Any]] = {}
-        for row in due:
-            await self._deliver(row, day, now, cards_by_language[row.language], renders, report)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(row: SubscriptionRow) -> None:
+            async with gate:  # the platforms' rate limiters pace what this lets through
+                await self._deliver(row, day, now, cards_by_language[row.language], renders, report)
+
+        await asyncio.gather(*(deliver(row) for row in due))
         report.renders = len(renders)
         return report
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +11,7 @@ from bot.delivery import LEASE, is_due
 from bot.domain import Target
 from bot.ports import ChatMoved, ChatUnreachable, ThreadGone
 from tests.fakes.core import FRIDAY, make_core
-from tests.fakes.memory import CrashAfter, RecordingPublisher, crash_after, raising
+from tests.fakes.memory import RecordingPublisher, raising
 
 
 def subscribe(app, chat: str, thread: str | None = None, **settings: str):
@@ -77,27 +78,46 @@ async def test_restart_in_the_middle_of_a_fan_out(db) -> None:
     app, _, _ = make_core(db, now=now)
     dying = RecordingPublisher()
     app.delivery.register(dying)
-    for chat in ("a", "b", "c"):
+    chats = ("a", "b", "c", "d", "e")
+    for chat in chats:
         subscribe(app, chat, style="cards")  # 4 messages each: intro + 3 cards
-    # the process "dies" after 6 messages: a done, b half-way, c untouched
-    for chat in ("a", "b", "c"):
-        dying.fail[chat] = crash_after(6, dying)
-    with pytest.raises(CrashAfter):
-        await _tick_without_safety_net(app)
-    assert len(dying.to("a")) == 4 and len(dying.to("b")) == 2 and dying.to("c") == []
+    # After 7 messages every further send hangs, and then the process is killed.
+    hang, reached = asyncio.Event(), asyncio.Event()
+    send = dying.send
 
-    later = now + LEASE  # the dead process's claim has expired
-    restarted, _, _ = make_core(db, now=later)
+    async def send_until_killed(target, message):
+        if len(dying.sent) >= 7:
+            reached.set()
+            await hang.wait()
+        return await send(target, message)
+
+    dying.send = send_until_killed  # type: ignore[method-assign]
+    tick = asyncio.create_task(app.delivery.tick())
+    await reached.wait()
+    await asyncio.sleep(0.05)  # let every other chat reach its hanging send
+    tick.cancel()  # the process dies with messages in flight
+    with pytest.raises(asyncio.CancelledError):
+        await tick
+    assert len(dying.sent) == 7
+
+    restarted, _, _ = make_core(db, now=now + timedelta(minutes=1))
     fresh = RecordingPublisher()
     restarted.delivery.register(fresh)
     await restarted.delivery.tick()
-    assert fresh.to("a") == []  # done before the crash: not again
-    assert len(fresh.to("b")) == 2  # only the rest
-    assert len(fresh.to("c")) == 4
-    assert dying.to("b") + fresh.to("b") == fresh.render(_reply_like(fresh, dying, "b"))
+    assert fresh.sent == []  # the dead process's claims still hold their lease
+
+    restarted.now.set(now + LEASE + timedelta(minutes=1))  # type: ignore[attr-defined]
+    await restarted.delivery.tick()
+    expected = fresh.render(_friday_reply())
+    for chat in chats:
+        assert dying.to(chat) + fresh.to(chat) == expected, chat  # all of it, none twice
+    again = RecordingPublisher()
+    restarted.delivery.register(again)
+    await restarted.delivery.tick()
+    assert again.sent == []
 
 
-def _reply_like(fresh: RecordingPublisher, dying: RecordingPublisher, chat: str):
+def _friday_reply():
     from bot.cards import build_card
     from bot.domain import Reply
     from bot.i18n import t
@@ -111,37 +131,6 @@ def _reply_like(fresh: RecordingPublisher, dying: RecordingPublisher, chat: str)
         style="cards",
         day=FRIDAY,
     )
-
-
-async def _tick_without_safety_net(app):
-    """A crash is not an exception the core can catch: emulate it by letting it escape."""
-    import bot.delivery as delivery
-
-    original = delivery.Delivery._deliver
-
-    async def deliver(self, *args, **kwargs):
-        try:
-            return await original(self, *args, **kwargs)
-        finally:
-            pass
-
-    # CrashAfter derives from Exception, which _deliver catches per chat; make it escape.
-    publisher = next(iter(app.delivery.publishers.values()))
-    send = publisher.send
-
-    async def crashing_send(target, message):
-        try:
-            return await send(target, message)
-        except CrashAfter as exc:
-            raise SystemExit from exc
-
-    publisher.send = crashing_send
-    try:
-        await app.delivery.tick()
-    except SystemExit as exc:
-        raise CrashAfter("killed") from exc
-    finally:
-        publisher.send = send
 
 
 async def test_rendered_once_per_language_style_and_selection(db) -> None:

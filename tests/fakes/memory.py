@@ -13,7 +13,6 @@ from typing import Any
 
 from bot.domain import FeaturedPaper, PaperInfo, Reply, Target
 from bot.errors import SourceUnavailable
-from bot.ports import DeliveryError
 
 
 def paper(arxiv_id: str, title: str, votes: int, day: date, **fields: Any) -> FeaturedPaper:
@@ -116,20 +115,3 @@ def raising(error: Exception) -> Callable[[Target, Any], None]:
         raise error
 
     return check
-
-
-class CrashAfter(Exception):
-    """Simulates the process dying in the middle of a fan-out."""
-
-
-def crash_after(count: int, publisher: RecordingPublisher) -> Callable[[Target, Any], None]:
-    """Fails with a BaseException-like crash once ``count`` messages have been sent in total."""
-
-    def check(target: Target, message: Any) -> None:
-        if len(publisher.sent) >= count:
-            raise CrashAfter("process killed")
-
-    return check
-
-
-__all__ = ["CrashAfter", "DeliveryError"]
