@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.discord.render import render_reply as discord_render  # noqa: E402
-from adapters.markdown import render_markdown  # noqa: E402
-from adapters.telegram.render import render_reply as telegram_render  # noqa: E402
-from bot.cards import build_card  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.domain import Reply, Target  # noqa: E402
-from tests.fakes.core import make_core  # noqa: E402
-from tests.fakes.memory import MemorySource, RecordingPublisher, paper  # noqa: E402
+from adapters.discord.render import render_reply as discord_render
+from adapters.markdown import render_markdown
+from adapters.telegram.render import render_reply as telegram_render
+from bot.cards import build_card
+from bot.db import Database
+from bot.domain import Reply, Target
+from tests.fakes.core import make_core
+from tests.fakes.memory import MemorySource, RecordingPublisher, paper
 
 DAY = date(2025, 1, 10)
 
