@@ -1,10 +1,11 @@
-"""Webhook mode: setWebhook with the secret, PTB's webhook server refuses requests without it."""
+"""Start-up modes: webhook with its secret token, and a refused token."""
 
 from __future__ import annotations
 
 import socket
 
 import httpx
+import pytest
 
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.telegram import FakeTelegram
@@ -61,3 +62,12 @@ async def test_webhook_mode_checks_the_secret_token(sqlite_url) -> None:
             (answer,) = await tg.wait_sent(1, chat_id=USER)
             assert "/today" in answer.plain
             assert "getupdates" not in [name for name, _ in tg.calls]
+
+
+async def test_a_wrong_token_fails_start_with_a_clear_message(sqlite_url) -> None:
+    async with FakeHuggingFace() as hf, FakeTelegram(token="654321:THE-REAL-ONE") as tg:
+        settings = make_settings(sqlite_url, hf.base_url, tg, telegram_bot_token="1:WRONG")
+        with pytest.raises(RuntimeError, match="Telegram refused TELEGRAM_BOT_TOKEN"):
+            async with running_bot(settings, Clock()):
+                pass
+        assert [name for name, _ in tg.calls] == []  # 401 answers are not recorded as calls

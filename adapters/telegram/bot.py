@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, ChatMember, Message, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -80,6 +80,22 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except InvalidToken as exc:
+            await self._close_quietly()
+            raise RuntimeError(f"Telegram refused TELEGRAM_BOT_TOKEN ({exc.message})") from exc
+        except BaseException:
+            await self._close_quietly()
+            raise
+
+    async def _close_quietly(self) -> None:
+        try:
+            await self.stop()
+        except Exception:
+            log.exception("telegram: cleaning up after a failed start failed")
+
+    async def _start(self) -> None:
         application = self.application
         await application.initialize()  # getMe: fails fast on a wrong token
         await self.register_commands()

@@ -27,14 +27,14 @@ class Clock:
 
 
 def make_settings(database_url: str, hf_url: str, tg: FakeTelegram, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        hf_api_base_url=hf_url,
-        telegram_bot_token=tg.token,
-        telegram_api_base_url=tg.base_url,
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "hf_api_base_url": hf_url,
+        "telegram_bot_token": tg.token,
+        "telegram_api_base_url": tg.base_url,
         **extra,
-    )
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @asynccontextmanager
