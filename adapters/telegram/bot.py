@@ -28,7 +28,7 @@ from adapters.telegram.publisher import TelegramPublisher
 from bot.app import App
 from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
-from bot.i18n import CATALOGUE, t
+from bot.i18n import t
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ _CHAT_TYPES = {
     Chat.CHANNEL: "channel",
 }
 _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
-_TEXT_HINT = "Send /help to see what I can do."
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -177,7 +176,7 @@ class TelegramAdapter:
         )
         if reply is None:
             language = self.app.commands.language_of(ctx)
-            hint = t("text_hint", language) if "text_hint" in CATALOGUE["en"] else _TEXT_HINT
+            hint = t("text_hint", language)
             reply = Reply(text=hint)
         await self.answer(ctx, reply)
 
