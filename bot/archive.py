@@ -194,14 +194,17 @@ class Archive:
             ).all()
         return [_featured(paper, featured) for featured, paper in rows]
 
-    async def top(self, n: int, days: int, now: datetime) -> list[FeaturedPaper]:
-        """The ``n`` most voted papers of the ``days`` days ending at today's digest date.
+    async def top(
+        self, n: int, days: int, now: datetime, *, end: date | None = None
+    ) -> list[FeaturedPaper]:
+        """The ``n`` most voted papers of the ``days`` days ending at ``end``.
 
-        Each paper appears once, with its best votes and the day it had them.
+        ``end`` defaults to today's digest date. Each paper appears once, with its best votes
+        and the day it had them.
         """
         if n < 1 or days < 1:
             raise BadArgument("Ask for at least one paper over at least one day.")
-        end = await self.todays_digest_date(now)
+        end = end or await self.todays_digest_date(now)
         start = end - timedelta(days=days - 1)
         for back in range(days):
             await self._ensure_or_stale(end - timedelta(days=back), now)

@@ -220,12 +220,20 @@ class Commands:
         now = self.now()
         end = await self.archive.todays_digest_date(now)
         start = end - timedelta(days=days - 1)
-        featured = await self.archive.top(n, days, now)
+        featured = await self.archive.top(n, days, now, end=end)
+        intro = ""
         if not featured:
-            return Reply(text=t("top_empty", language, start=start, end=end))
+            # Nothing in that window (the source has no recent days): use the archive's last.
+            stored = self.archive.stored_days()
+            if not stored or stored[-1] >= start:
+                return Reply(text=t("top_empty", language, start=start, end=end))
+            intro = t("top_empty", language, start=start, end=end) + "\n"
+            end = stored[-1]
+            start = end - timedelta(days=days - 1)
+            featured = await self.archive.top(n, days, now, end=end)
         return Reply(
             title=t("top_title", language, n=len(featured), period=t(period, language)),
-            text=t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
+            text=intro + t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
             cards=self.cards(featured, language),
             style="compact",
         )

@@ -48,7 +48,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "date_usage": "Which day? Use /date YYYY-MM-DD (e.g. /date 2025-01-10) or /date yesterday.",
         "top_title": "Top {n} papers of the past {period}",
         "top_intro": "The most voted papers featured between {start} and {end}.",
-        "top_empty": "No papers are stored for {start} to {end} yet.",
+        "top_empty": "No papers were featured from {start} to {end}.",
         "bad_top": (
             "Use /top [N] [week|month], with N from 1 to {max} (e.g. /top 5 month). "
             "'{value}' is not valid."
@@ -155,7 +155,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "date_usage": "어느 날짜인가요? /date YYYY-MM-DD (예: /date 2025-01-10) 또는 /date yesterday",
         "top_title": "지난 {period} 상위 {n}편",
         "top_intro": "{start}부터 {end}까지 소개된 논문 중 가장 많은 추천을 받은 논문입니다.",
-        "top_empty": "{start}부터 {end}까지 저장된 논문이 아직 없습니다.",
+        "top_empty": "{start}부터 {end}까지 소개된 논문이 없습니다.",
         "bad_top": (
             "/top [N] [week|month] 형식으로, N은 1에서 {max} 사이입니다 (예: /top 5 month). "
             "'{value}'은(는) 올바르지 않습니다."

@@ -205,3 +205,15 @@ async def test_language_setting_switches_the_bots_messages(db) -> None:
     assert "완료" in reply.text
     helped = await app.commands.run("help", "", ctx)
     assert "도움말" in helped.text
+
+
+async def test_top_falls_back_to_the_last_stored_week(db) -> None:
+    # A year later the source has nothing new: /top shows the archive's last week instead.
+    app, _, clock = make_core(db, now=NOW)
+    await app.commands.run("today", "", private())
+    clock.set(datetime(2026, 1, 20, 9, 0, tzinfo=UTC))
+    reply = await app.commands.run("top", "2", private())
+    assert not reply.is_error
+    assert "No papers were featured from 2026-01-13 to 2026-01-19" in reply.text
+    assert "2025-01-04 and 2025-01-10" in reply.text
+    assert [c.votes for c in reply.cards] == [39, 24]
