@@ -1066,6 +1066,12 @@ class FakeDiscord:
     # --------------------------------------------------------- demo routes
     async def _demo_inject(self, request: web.Request) -> web.Response:
         body = await request.json()
+        try:
+            return await self._demo_inject_checked(body)
+        except (KeyError, ValueError) as exc:
+            return _json({"error": str(exc)}, 400)
+
+    async def _demo_inject_checked(self, body: dict[str, Any]) -> web.Response:
         if "custom_id" in body:
             message = self._by_id[int(body["message_id"])]
             iid = await self.inject_button(message, body["custom_id"])
