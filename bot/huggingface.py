@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES = 40  # 2,000 papers a day at 50 a page: far above any real day
 USER_AGENT = "dailypapers-bot (+https://github.com/dailypapers-bot)"
+_ID = re.compile(r"[A-Za-z0-9._/-]{1,32}")  # new-style "2501.05366" or old "hep-th/9901001"
 _RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])t=(\d+)")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -240,7 +241,7 @@ def parse_paper(
     outer: Mapping[str, Any] = item or {}
     arxiv_id = paper.get("id")
     title = _text(paper.get("title")) or _text(outer.get("title"))
-    if not isinstance(arxiv_id, str) or not re.fullmatch(r"[\w./-]{1,32}", arxiv_id) or not title:
+    if not isinstance(arxiv_id, str) or not _ID.fullmatch(arxiv_id) or not title:
         log.warning("Skipping a paper without a usable id or title: %.200r", dict(paper))
         return None
     authors = paper.get("authors")

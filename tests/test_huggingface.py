@@ -247,6 +247,7 @@ async def test_missing_optional_fields_and_broken_items(hf, client, waits, caplo
             minimal,
             {"paper": {"title": "no id"}},
             {"paper": {"id": "2501.09998"}},  # no title anywhere
+            {"paper": {"id": "୫1൩.᱀៨", "title": "not an arXiv id"}},
             "not an object",
             {"title": "no paper object"},
             {
@@ -277,7 +278,7 @@ async def test_missing_optional_fields_and_broken_items(hf, client, waits, caplo
     assert odd.github_stars is None and odd.keywords == () and odd.published_at is None
     assert odd.organization is None
     assert papers[2].paper.title == "Complete <&> item"  # kept raw: renderers escape
-    assert sum("Skipping" in r.message for r in caplog.records) == 4
+    assert sum("Skipping" in r.message for r in caplog.records) == 5
 
 
 async def test_fetch_paper_found_and_not_found(hf, client, waits):
