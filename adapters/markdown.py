@@ -14,6 +14,7 @@ from bot.cards import clean_text, safe_url, shorten_authors
 from bot.domain import Card, Reply
 
 _INLINE = re.compile(r"([\\`*_\[\]<>&~|])")
+_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _BLOCK_START = re.compile(r"^(\s*\d*)([#>+=.)-])")
 
 
@@ -25,7 +26,8 @@ def escape(text: str) -> str:
 
 def link_target(url: str) -> str:
     """A URL safe inside ``( )`` of a Markdown link: spaces, parentheses and brackets encoded."""
-    return quote(url, safe=":/?#@!$&'*+,;=%~.-_")
+    encoded = quote(url, safe=":/?#@!$&'*+,;=%~.-_")
+    return _ENTITY_LIKE.sub("%26", encoded)  # "&#128512;" would be decoded as an entity
 
 
 def _card(card: Card) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -26,12 +26,17 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？]+[\"'�
 _ABBREVIATIONS = frozenset(
     {"e.g", "i.e", "al", "fig", "figs", "eq", "eqs", "vs", "cf", "sec", "no", "dr", "approx", "ref"}
 )
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_LAST_WORD = re.compile(r"[^\s]+$")
 _JOINERS = frozenset({"\u200d", "\ufe0f", "\ufe0e"})
 
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: what Telegram (and JavaScript) count."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_text(text: str | None, *, keep_newlines: bool = False) -> str:
@@ -41,11 +46,7 @@ def clean_text(text: str | None, *, keep_newlines: bool = False) -> str:
     """
     if not text:
         return ""
-    kept = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t " or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
-    )
+    kept = _UNPRINTABLE.sub("", text)
     if not keep_newlines:
         return " ".join(kept.split())
     lines = (" ".join(line.split()) for line in kept.replace("\r\n", "\n").split("\n"))
@@ -86,20 +87,23 @@ def clip(text: str, limit: int, *, measure: Measure = len, ellipsis: str = ELLIP
     return cut + ellipsis
 
 
-def sentence_ends(text: str) -> list[int]:
+def iter_sentence_ends(text: str) -> Iterator[int]:
     """Indices just after each sentence end in ``text`` (abbreviations are not ends)."""
-    ends: list[int] = []
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        rest = text[end:].lstrip()
-        if rest and rest[0].islower() and rest[0].isascii():
+        following = _NEXT_CHAR.match(text, end)
+        if following and following[1].islower() and following[1].isascii():
             continue  # "e.g. the", "approx. three": the sentence goes on
         if match.group().startswith("."):
-            word = text[: match.start()].rsplit(None, 1)[-1] if text[: match.start()] else ""
-            if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+            word = _LAST_WORD.search(text, max(0, match.start() - 20), match.start())
+            token = word.group() if word else ""
+            if token.lower() in _ABBREVIATIONS or (len(token) == 1 and token.isupper()):
                 continue  # "et al. Smith", "J. Doe"
-        ends.append(end)
-    return ends
+        yield end
+
+
+def sentence_ends(text: str) -> list[int]:
+    return list(iter_sentence_ends(text))
 
 
 def clip_sentences(text: str, limit: int, *, measure: Measure = len) -> str:
@@ -107,7 +111,7 @@ def clip_sentences(text: str, limit: int, *, measure: Measure = len) -> str:
     if measure(text) <= limit:
         return text
     best = ""
-    for end in sentence_ends(text):
+    for end in iter_sentence_ends(text):
         candidate = text[:end].rstrip()
         if measure(candidate) > limit:
             break

@@ -1,0 +1,1 @@
+"""Platform adapters: thin layers between the core and Telegram, Discord, the terminal."""

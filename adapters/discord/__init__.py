@@ -1,0 +1,1 @@
+"""Discord adapter. Import submodules directly; this package imports no discord library."""

@@ -1,0 +1,1 @@
+"""Telegram adapter. Import submodules directly; this package imports no telegram library."""
