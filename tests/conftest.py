@@ -14,7 +14,14 @@ os.environ["no_proxy"] = "127.0.0.1,localhost"
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from bot.db import Database  # noqa: E402
+
+# CI explores the same examples every run (a red CI is then reproducible); locally, new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture

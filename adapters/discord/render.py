@@ -61,13 +61,16 @@ class DiscordMessage:
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()])")
 _LINE_START = re.compile(r"(?m)^(\s*(?:\d+)?)([#+.-])")
-_MENTION = re.compile(r"@(everyone|here)|<([@#:]|t:|a:)")
+_MASS_MENTION = re.compile(r"@(everyone|here)")
+_MENTION = re.compile(r"<([@#:]|t:|a:)")
 
 
 def escape_markdown(text: str) -> str:
     """Untrusted text made literal in Discord markdown; mass mentions defused."""
     text = _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
-    return _MENTION.sub(lambda m: f"@\u200b{m[1]}" if m[1] else f"<\u200b{m[2]}", text)
+    # two passes: "<@everyone" must lose both its mention and its mass mention
+    text = _MASS_MENTION.sub("@\u200b\\1", text)
+    return _MENTION.sub("<\u200b\\1", text)
 
 
 def _escaped_len(text: str) -> int:
