@@ -142,11 +142,15 @@ class Ledger:
             session.add(row)
             session.commit()
 
-    def finish(self, delivery_id: int, status: str, error: str | None = None) -> None:
+    def finish(
+        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
+    ) -> None:
         with self.db.session() as session:
             row = session.get(DeliveryRow, delivery_id)
             assert row is not None
             row.status = status
+            if total is not None:
+                row.messages_total = total
             row.last_error = error[:500] if error else None
             if status == "done":
                 row.finished_at = utcnow()
@@ -197,6 +201,7 @@ class Delivery:
             if is_due(row, now, self.catchup)
         ]
         if not candidates:
+            await self._prepare_summaries(now)
             return report
         try:
             day = await self.archive.todays_digest_date(now)
@@ -220,6 +225,23 @@ class Delivery:
         await asyncio.gather(*(deliver(row) for row in due))
         report.renders = len(renders)
         return report
+
+    async def _prepare_summaries(self, now: datetime) -> None:
+        """Between posts, make today's digest's summaries for every language in use."""
+        if not self.summaries.enabled:
+            return
+        languages = {row.language for row in self.subscriptions.deliverable(set(self.publishers))}
+        if not languages:
+            return
+        try:
+            day = await self.archive.todays_digest_date(now)
+            papers = [fp.paper for fp in await self.archive.day(day, now)]
+        except SourceUnavailable:
+            return
+        for language in sorted(languages):
+            made = await self.summaries.prepare(papers, language)
+            if made:
+                log.info("prepared %d %s summaries for %s", made, language, day)
 
     async def _cards(
         self, featured: Sequence[FeaturedPaper], languages: set[str]
@@ -319,7 +341,7 @@ class Delivery:
                 sent += 1
                 self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
         except ChatUnreachable as exc:
-            self.ledger.finish(delivery_id, "failed", str(exc))
+            self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
             report.failed.append(sub_id)
             if self.subscriptions.record_failure(sub_id, str(exc)):
                 report.deactivated.append(sub_id)
@@ -327,13 +349,14 @@ class Delivery:
                 await self._tell_deactivated(publisher, target)
             return
         except DeliveryError as exc:
-            self.ledger.finish(delivery_id, "failed", str(exc))
+            self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
             report.failed.append(sub_id)
             log.warning("delivery to subscription %s failed: %s", sub_id, exc)
             return
         except Exception as exc:  # one chat never holds up the others
             log.exception("delivery to subscription %s failed", sub_id)
-            self.ledger.finish(delivery_id, "failed", f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            self.ledger.finish(delivery_id, "failed", error, total=len(messages))
             report.failed.append(sub_id)
             return
         self.ledger.progress(delivery_id, sent, len(messages), None, self.now())

@@ -157,6 +157,26 @@ class SummaryService:
             out[paper.arxiv_id] = summary or offline_summary(paper, lang)
         return out
 
+    async def prepare(self, papers: Sequence[PaperInfo], language: str) -> int:
+        """Summarise ahead of time whatever is not cached yet; returns how many were missing.
+
+        The clock calls this between morning posts, so a post rarely waits for an LLM. Unlike
+        ``summarize`` it logs no cache hits: it runs every tick.
+        """
+        if not self.enabled:
+            return 0
+        papers = _unique(papers)
+        lang = normalize_language(language)
+        try:
+            found = self._lookup(papers, lang)
+        except SQLAlchemyError:
+            log.exception("summary cache unavailable; nothing prepared")
+            return 0
+        missing = [paper for paper in papers if paper.arxiv_id not in found]
+        if missing:
+            await self.summarize(missing, lang)
+        return len(missing)
+
     def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
         """Cached LLM summaries, offline for the rest: no LLM call, for instant rendering."""
         papers = _unique(papers)

@@ -58,13 +58,14 @@ def make_core(
     *,
     source: MemorySource | None = None,
     now: datetime | None = None,
+    summaries: SummaryService | None = None,
     **settings: Any,
 ) -> tuple[App, MemorySource, FakeClock]:
     source = source or MemorySource(sample_days())
     clock = FakeClock(now or datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
     config = Settings(_env_file=None, database_url=str(db.engine.url), **settings)  # type: ignore[call-arg]
     archive = Archive(db, source, refresh=timedelta(minutes=30))
-    summaries = SummaryService(db, None)
+    summaries = summaries or SummaryService(db, None)
     subscriptions = Subscriptions(db, config)
     commands = Commands(config, archive, summaries, subscriptions, clock)
     delivery = Delivery(db, archive, summaries, subscriptions, clock)

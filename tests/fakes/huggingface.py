@@ -18,13 +18,13 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.hf_data import all_days
+from tests.fakes.hf_data import SEED_DAY, all_days, load_day
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RATE_LIMIT_POLICY = '"fixed window";"api";q=500;w=300'
@@ -240,8 +240,22 @@ def _is_date(text: str) -> bool:
     return True
 
 
-async def _serve(port: int) -> None:
+def recent_weekdays(today: date, count: int = 10) -> list[str]:
+    """The last ``count`` weekdays before ``today`` (what a live demo needs papers for)."""
+    days: list[str] = []
+    day = today
+    while len(days) < count:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day.isoformat())
+    return days
+
+
+async def _serve(port: int, recent: bool) -> None:
     fake = FakeHuggingFace()
+    if recent:  # also feature the seed day's papers on each recent weekday
+        for day in recent_weekdays(date.today()):
+            fake.set_day(day, load_day(SEED_DAY))
     url = await fake.start(port)
     print(f"Fake Hugging Face serving {len(fake.days)} days at {url}", flush=True)
     print(f"  HF_API_BASE_URL={url}", flush=True)
@@ -254,9 +268,14 @@ async def _serve(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the test fixtures like huggingface.co")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--recent",
+        action="store_true",
+        help="also serve the seed day's papers on the last ten weekdays, so /today has papers",
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port))
+        asyncio.run(_serve(args.port, args.recent))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ programmable chat states (blocked, kicked, migrated, forum topics, admins). Ever
 recorded for assertions; helpers inject updates for long polling.
 
 Standalone: ``python -m tests.fakes.telegram --port 8767`` then ``POST /_inject`` with
-``{"chat_id": 1, "text": "/today"}`` (or a whole update under ``"update"``) and ``GET /_sent``.
+``{"chat_id": 1, "text": "/today"}`` (or a whole update under ``"update"``), ``GET /_sent``,
+and ``POST /_block`` with ``{"chat_id": 1}`` to block (private) or kick (group) the bot.
 """
 
 from __future__ import annotations
@@ -363,6 +364,7 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_post("/_inject", self._handle_inject)
         app.router.add_get("/_sent", self._handle_sent)
+        app.router.add_post("/_block", self._handle_block)
         return app
 
     async def start(self, port: int = 0) -> str:
@@ -989,6 +991,17 @@ class FakeTelegram:
                     chat_id, user_id, body["text"], thread_id=body.get("thread_id")
                 )
         return web.json_response({"ok": True, "result": update})
+
+    async def _handle_block(self, request: web.Request) -> web.Response:
+        """``{"chat_id": N}``: the user blocks the bot (private) or kicks it (group)."""
+        chat_id = int((await request.json())["chat_id"])
+        if chat_id not in self.chats:
+            return web.json_response({"ok": False, "description": "no such chat"}, status=404)
+        if chat_id > 0:
+            self.block(chat_id)
+        else:
+            self.kick(chat_id)
+        return web.json_response({"ok": True})
 
     async def _handle_sent(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(m) for m in self.sent])
