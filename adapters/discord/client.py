@@ -60,6 +60,11 @@ def chat_context(interaction: discord.Interaction) -> ChatContext:
     )
 
 
+# The bot never joins voice: don't warn users about the voice libraries it doesn't need.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class DailyPapersClient(discord.Client):
     """A plain Client (guilds intent only) with the command tree synced once at login."""
 
