@@ -58,7 +58,7 @@ def day_of(n: int, day: date) -> list:
     ]
 
 
-async def main(papers: int, subscriptions: int) -> None:
+async def main(papers: int, subscriptions: int, database_url: str | None) -> None:
     rows: list[tuple[str, str, str]] = []
     cards = tuple(build_card(fp) for fp in day_of(50, DAY))
     reply = Reply(title="Daily Papers", cards=cards, style="cards", day=DAY)
@@ -72,7 +72,7 @@ async def main(papers: int, subscriptions: int) -> None:
         rows.append((name, f"{timed(fn) * 1000:.1f} ms", "< 200 ms"))
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database.from_url(f"sqlite:///{tmp}/bench.db")
+        db = Database.from_url(database_url or f"sqlite:///{tmp}/bench.db")
         per_day = 50
         days = {
             DAY - timedelta(days=d): day_of(per_day, DAY - timedelta(days=d))
@@ -122,5 +122,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=int, default=10_000)
     parser.add_argument("--subscriptions", type=int, default=2_000)
+    parser.add_argument(
+        "--database-url", help="an EMPTY database to use instead of a temporary SQLite file"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.papers, args.subscriptions))
+    asyncio.run(main(args.papers, args.subscriptions, args.database_url))
