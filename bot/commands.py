@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.domain import Button, Card, FeaturedPaper, Reply, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.models import SubscriptionRow
 from bot.subscriptions import Subscriptions, describe
 from bot.summaries import SummaryService
 
@@ -291,6 +292,33 @@ class Commands:
         key = "subscribed" if changed else "already_subscribed"
         return Reply(text=t(key, row.language, time=row.post_time, timezone=row.timezone))
 
+    def settings_shortcuts(self, row: SubscriptionRow | None, language: str) -> tuple[Button, ...]:
+        """One-tap changes under /settings; they run as commands, so admin checks still apply."""
+        subscribed = row is not None and row.subscribed and row.active
+        style = row.style if row else self.settings.default_style
+        other_style = "cards" if style == "compact" else "compact"
+        other_language = "en" if catalogue_language(language) == "ko" else "ko"
+        buttons = [
+            Button(t("button_unsubscribe", language), command="/unsubscribe")
+            if subscribed
+            else Button(t("button_subscribe", language), command="/subscribe"),
+            Button(
+                t("button_style", language, style=other_style),
+                command=f"/settings style {other_style}",
+            ),
+            Button(
+                "한국어" if other_language == "ko" else "English",
+                command=f"/settings language {other_language}",
+            ),
+        ]
+        if subscribed and row is not None:
+            buttons.append(
+                Button(t("button_resume", language), command="/settings paused off")
+                if row.paused
+                else Button(t("button_pause", language), command="/settings paused on")
+            )
+        return tuple(buttons)
+
     async def _unsubscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
         await self.require_admin(ctx, language)
         if self.subscriptions.unsubscribe(ctx.target):
@@ -304,6 +332,7 @@ class Commands:
             return Reply(
                 title=t("settings_title", language),
                 text=shown + "\n\n" + t("settings_help", language),
+                buttons=self.settings_shortcuts(row, language),
             )
         key, _, value = args.partition(" ")
         if not value.strip():

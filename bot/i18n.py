@@ -118,6 +118,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_arxiv": "arXiv",
         "button_hf": "Hugging Face",
         "button_more": "More of the day",
+        "button_subscribe": "Subscribe",
+        "button_unsubscribe": "Unsubscribe",
+        "button_style": "Style: {style}",
+        "button_pause": "Pause",
+        "button_resume": "Resume",
     },
     "ko": {
         "help": (
@@ -219,6 +224,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_arxiv": "arXiv",
         "button_hf": "Hugging Face",
         "button_more": "그날의 논문 더 보기",
+        "button_subscribe": "구독",
+        "button_unsubscribe": "구독 해지",
+        "button_style": "형식: {style}",
+        "button_pause": "일시 중지",
+        "button_resume": "다시 시작",
     },
 }
 

@@ -300,3 +300,22 @@ async def test_dm_commands_are_private_chats(world: World) -> None:
     assert row is not None and row.subscribed
     await world.app.delivery.tick(SATURDAY_9)
     assert f"https://arxiv.org/abs/{SEED_IDS[0]}" in texts(world.discord.sent(dm))
+
+
+async def test_settings_shortcut_buttons_check_who_clicks(world: World) -> None:
+    target = Target("discord", str(world.discord.text_channel_id))
+    shown = await command(world, "settings", user_id=world.discord.admin_id)
+    message = next(m for m in shown if m["components"])
+    ids = [b.get("custom_id") for row in message["components"] for b in row["components"]]
+    assert "/subscribe" in ids and "/settings style cards" in ids
+    stored = world.discord._by_id[int(message["id"])]
+    iid = await world.discord.inject_button(stored, "/subscribe", user_id=world.discord.member_id)
+    await world.discord.wait_replied(iid)
+    assert "admins" in world.discord.replies(iid)[0]["content"]
+    row = world.app.subscriptions.get(target)
+    assert row is None or not row.subscribed
+    iid = await world.discord.inject_button(stored, "/subscribe", user_id=world.discord.admin_id)
+    await world.discord.wait_replied(iid)
+    assert "Subscribed" in world.discord.replies(iid)[0]["content"]
+    row = world.app.subscriptions.get(target)
+    assert row is not None and row.subscribed

@@ -222,3 +222,26 @@ async def test_manual_demo_endpoints(tg) -> None:
         assert injected.json()["result"]["message"]["text"] == "/help"
         sent = await client.get(f"{base}/_sent")
     assert json.loads(sent.text) == []
+
+
+async def test_settings_shortcut_buttons_check_the_presser(tg, bot) -> None:
+    app, _ = bot
+    target = Target("telegram", str(GROUP))
+    (shown,) = await reply_to(tg, GROUP, lambda: tg.group_message(GROUP, MEMBER, "/settings"))
+    datas = [b["callback_data"] for b in shown.buttons() if "callback_data" in b]
+    assert "/subscribe" in datas and "/settings style cards" in datas
+    # a member taps "Subscribe": refused, nothing stored
+    (refusal,) = await reply_to(
+        tg, GROUP, lambda: tg.press_button(shown, MEMBER, data="/subscribe")
+    )
+    assert "only this chat's admins" in refusal.plain
+    assert app.subscriptions.get(target) is None
+    # the admin taps the same buttons: done
+    (done,) = await reply_to(tg, GROUP, lambda: tg.press_button(shown, ADMIN, data="/subscribe"))
+    assert done.plain.startswith("Subscribed")
+    (styled,) = await reply_to(
+        tg, GROUP, lambda: tg.press_button(shown, ADMIN, data="/settings style cards")
+    )
+    assert "style is now cards" in styled.plain
+    row = app.subscriptions.get(target)
+    assert row is not None and row.subscribed and row.style == "cards"

@@ -35,8 +35,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
-# what an inline button may run: reading commands only, never a settings change
-CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
+# what an inline button may run; settings changes still pass the core's admin check,
+# made for the user who pressed the button
+CALLBACK_COMMANDS = frozenset(
+    {"paper", "date", "today", "top", "search", "help", "settings", "subscribe", "unsubscribe"}
+)
 _CHAT_TYPES = {
     Chat.PRIVATE: "private",
     Chat.GROUP: "group",
