@@ -244,6 +244,10 @@ class Commands:
             raise BadArgument(t("search_usage", language))
         if len(args) > MAX_ARGUMENT:
             raise BadArgument(t("search_too_long", language, length=len(args), max=MAX_ARGUMENT))
+        try:  # make sure the latest days are in the archive before searching it
+            await self.archive.todays_digest_date(self.now())
+        except SourceUnavailable as exc:
+            log.info("searching the stored archive only: %s", exc)
         featured = self.archive.search(args, limit=10)
         if not featured:
             return Reply(text=t("search_empty", language, query=args))

@@ -217,3 +217,12 @@ async def test_top_falls_back_to_the_last_stored_week(db) -> None:
     assert "No papers were featured from 2026-01-13 to 2026-01-19" in reply.text
     assert "2025-01-04 and 2025-01-10" in reply.text
     assert [c.votes for c in reply.cards] == [39, 24]
+
+
+async def test_search_on_a_fresh_archive_fetches_the_latest_days_first(db) -> None:
+    app, source, _ = make_core(db, now=NOW)
+    found = await app.commands.run("search", "GAN baseline", private())
+    assert [c.arxiv_id for c in found.cards] == ["2501.05441"]
+    source.down = True  # Hugging Face down: search still answers from what is stored
+    again = await app.commands.run("search", "GAN baseline", private())
+    assert [c.arxiv_id for c in again.cards] == ["2501.05441"]
