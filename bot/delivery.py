@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.archive import Archive
 from bot.cards import build_card
@@ -81,23 +81,21 @@ class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @staticmethod
+    def _find(session: Session, sub_id: int, day: date) -> DeliveryRow | None:
+        return session.exec(
+            select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day)
+        ).first()
+
     def done(self, sub_id: int, day: date) -> bool:
         with self.db.session() as session:
-            row = session.exec(
-                select(DeliveryRow).where(
-                    DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day
-                )
-            ).first()
+            row = self._find(session, sub_id, day)
             return row is not None and row.status == "done"
 
     def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRow | None:
         """Take the (subscription, day) row for sending, or None if done or held by another."""
         with self.db.session() as session:
-            row = session.exec(
-                select(DeliveryRow).where(
-                    DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day
-                )
-            ).first()
+            row = self._find(session, sub_id, day)
             if row is None:
                 row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
                 session.add(row)

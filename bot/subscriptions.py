@@ -130,6 +130,22 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
     raise bad()
 
 
+def new_row(target: Target, defaults: Settings, title: str | None = None) -> SubscriptionRow:
+    """A chat's row with the configured defaults, not subscribed yet."""
+    return SubscriptionRow(
+        platform=target.platform,
+        chat_id=target.chat_id,
+        thread_id=target.thread_id or "",
+        chat_title=title,
+        post_time=defaults.default_post_time,
+        timezone=defaults.default_timezone,
+        language=defaults.default_language,
+        style=defaults.default_style,
+        top_n=defaults.default_top_n,
+        subscribed=False,
+    )
+
+
 def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> str:
     """The settings of a chat as the lines ``/settings`` shows."""
 
@@ -140,16 +156,7 @@ def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> 
         return ", ".join(values) if values else t("none", language)
 
     if row is None:
-        row = SubscriptionRow(
-            platform="",
-            chat_id="",
-            subscribed=False,
-            post_time=defaults.default_post_time,
-            timezone=defaults.default_timezone,
-            language=defaults.default_language,
-            style=defaults.default_style,
-            top_n=defaults.default_top_n,
-        )
+        row = new_row(Target("", ""), defaults)
     return t(
         "settings_show",
         language,
@@ -214,28 +221,13 @@ class Subscriptions:
                 ).all()
             )
 
-    def _new_row(self, target: Target, title: str | None) -> SubscriptionRow:
-        d = self.defaults
-        return SubscriptionRow(
-            platform=target.platform,
-            chat_id=target.chat_id,
-            thread_id=target.thread_id or "",
-            chat_title=title,
-            post_time=d.default_post_time,
-            timezone=d.default_timezone,
-            language=d.default_language,
-            style=d.default_style,
-            top_n=d.default_top_n,
-            subscribed=False,
-        )
-
     def ensure(self, target: Target, title: str | None = None) -> SubscriptionRow:
         """The chat's row, created (not subscribed) if it has none."""
         existing = self.get(target)
         if existing is not None:
             return existing
         with self.db.session() as session:
-            row = self._new_row(target, title)
+            row = new_row(target, self.defaults, title)
             session.add(row)
             try:
                 session.commit()
