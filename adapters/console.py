@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from rich.console import Console
+
 from adapters.text import render_text
 from bot.app import App
 from bot.commands import ChatContext
@@ -17,8 +19,13 @@ def console_context() -> ChatContext:
     return ChatContext(platform="console", chat_id="console", user_id="operator")
 
 
-async def answer(app: App, line: str, ctx: ChatContext | None = None) -> str | None:
-    """The rendered reply to one typed line (``today`` works as well as ``/today``)."""
+async def answer(
+    app: App, line: str, ctx: ChatContext | None = None, *, color: bool = False
+) -> str | None:
+    """The rendered reply to one typed line (``today`` works as well as ``/today``).
+
+    With ``color`` the text carries rich markup (untrusted parts escaped) for a terminal.
+    """
     text = line.strip()
     if not text or text.startswith("#"):
         return None
@@ -27,13 +34,14 @@ async def answer(app: App, line: str, ctx: ChatContext | None = None) -> str | N
     reply = await app.commands.handle_text(text, ctx or console_context())
     if reply is None:
         return None
-    return render_text(reply, color=False)
+    return render_text(reply, color=color)
 
 
 async def run_console(app: App) -> None:
     interactive = sys.stdin.isatty()
+    terminal = Console(highlight=False, soft_wrap=True)
     if interactive:
-        print("Daily Papers console. Type /help, or /quit to leave.")
+        terminal.print("Daily Papers console. Type [bold]/help[/bold], or /quit to leave.")
     ctx = console_context()
     loop = asyncio.get_running_loop()
     while True:
@@ -44,7 +52,10 @@ async def run_console(app: App) -> None:
             break
         if line.strip() in {"/quit", "/exit", "quit", "exit"}:
             break
-        output = await answer(app, line, ctx)
-        if output:
-            print(output.rstrip("\n"))
-            print()
+        output = await answer(app, line, ctx, color=interactive)
+        if not output:
+            continue
+        if interactive:  # colours on a terminal; plain text into a pipe
+            terminal.print(output.rstrip("\n"), end="\n\n")
+        else:
+            print(output.rstrip("\n"), end="\n\n", flush=True)
