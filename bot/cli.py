@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot.app import App, build_app, configure_logging
 from bot.config import Settings
@@ -50,6 +51,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def load_settings() -> Settings:
     try:
         return Settings()
+    except SettingsError as exc:
+        raise fail(f"invalid configuration: {exc}. See .env.example.", 2) from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()

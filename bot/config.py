@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -15,7 +16,11 @@ class Settings(BaseSettings):
     """Every knob of the bot. Names are the environment variable names."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,  # "HF_TOKEN=" in a copied .env.example means "not set"
     )
 
     # storage
@@ -60,7 +65,7 @@ class Settings(BaseSettings):
     llm_concurrency: int = 4
 
     # operators
-    bot_admin_ids: list[str] = Field(default_factory=list)
+    bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     tick_seconds: int = 60
 
