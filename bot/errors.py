@@ -21,3 +21,7 @@ class NotFound(BotError):
 
 class SourceUnavailable(BotError):
     """Hugging Face (or another outside service) could not be reached or answered badly."""
+
+
+class PlatformUnavailable(BotError):
+    """A chat platform could not be started (bad token, unreachable API)."""

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.app import App
 from bot.clock import Ticker
+from bot.errors import PlatformUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +22,42 @@ class Adapter(Protocol):
     async def stop(self) -> None: ...
 
 
-def make_adapters(app: App) -> list[Adapter]:
+@dataclass(frozen=True)
+class Platform:
+    """A configured platform: its adapter, and what to check when it cannot start."""
+
+    name: str
+    settings_hint: str
+    adapter: Adapter
+
+
+def make_adapters(app: App) -> list[Platform]:
     """One adapter per platform whose token is set (imported only when used)."""
-    adapters: list[Adapter] = []
+    platforms: list[Platform] = []
     if app.settings.telegram_bot_token:
         from adapters.telegram.bot import TelegramAdapter
 
-        adapters.append(TelegramAdapter(app))
+        hint = "TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
+        platforms.append(Platform("Telegram", hint, TelegramAdapter(app)))
     if app.settings.discord_bot_token:
         from adapters.discord.client import DiscordAdapter
 
-        adapters.append(DiscordAdapter(app))
-    return adapters
+        hint = "DISCORD_BOT_TOKEN, DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL"
+        platforms.append(Platform("Discord", hint, DiscordAdapter(app)))
+    return platforms
+
+
+async def start(platform: Platform) -> None:
+    """Start one adapter; any failure becomes one sentence saying what to check."""
+    try:
+        await platform.adapter.start()
+    except Exception as exc:
+        log.debug("%s failed to start", platform.name, exc_info=True)
+        reason = str(exc).strip() or type(exc).__name__
+        raise PlatformUnavailable(
+            f"{platform.name} could not start: {reason}. "
+            f"Check {platform.settings_hint}, and the network."
+        ) from None
 
 
 async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
@@ -45,8 +71,9 @@ async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
     started: list[Adapter] = []
     ticker = Ticker(app.delivery.tick, seconds=app.settings.tick_seconds)
     try:
-        for adapter in make_adapters(app):
-            await adapter.start()
+        for platform in make_adapters(app):
+            await start(platform)
+            adapter = platform.adapter
             started.append(adapter)
             publisher = getattr(adapter, "publisher", None)
             if publisher is not None:

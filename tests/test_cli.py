@@ -211,3 +211,13 @@ async def test_korean_summaries_cached_and_offline_when_down(cli: Cli) -> None:
     )
     assert down.code == 0, down.err
     assert down.out.count("### [") >= 1 and "Traceback" not in down.err
+
+
+async def test_run_explains_a_platform_that_cannot_start(cli: Cli) -> None:
+    nothing = await cli("run")
+    assert nothing.code != 0 and "TELEGRAM_BOT_TOKEN" in nothing.err
+    down = await cli(
+        "run", TELEGRAM_BOT_TOKEN="123:abc", TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot"
+    )
+    assert down.code != 0 and "Traceback" not in down.err
+    assert "error: Telegram could not start" in down.err and "TELEGRAM_API_BASE_URL" in down.err
