@@ -50,7 +50,7 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler"):
+    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
