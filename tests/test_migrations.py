@@ -12,7 +12,6 @@ from sqlmodel import SQLModel
 import bot.models  # noqa: F401  (registers the tables)
 from bot.db import alembic_config, make_engine, upgrade
 
-
 # Full-text search is raw SQL in the migration (FTS5 tables, a GIN expression index): not models.
 SEARCH_OBJECTS = ("paper_fts", "ix_paper_search")
 
