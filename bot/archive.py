@@ -99,8 +99,9 @@ class Archive:
     async def ensure_day(self, day: date, now: datetime) -> None:
         """Fetch ``day`` from the source and store it, unless the stored copy is good enough.
 
-        Fetched when never fetched, or when not complete and the last fetch is older than the
-        refresh interval. A day fetched after its settle time is complete and never fetched again.
+        Fetched when never fetched, or when not complete and either the last fetch is older
+        than the refresh interval or the day has settled since (that copy is known to be
+        unfinished). A day fetched after its settle time is complete and never fetched again.
         Future days are not fetched. Raises ``SourceUnavailable`` when the source fails.
         """
         now = _utc(now)
@@ -110,7 +111,8 @@ class Archive:
             with self.db.session() as session:
                 fetched = session.get(FetchedDayRow, day)
             if fetched is not None and (
-                fetched.complete or now - fetched.fetched_at < self.refresh
+                fetched.complete
+                or (now < settle_time(day) and now - fetched.fetched_at < self.refresh)
             ):
                 return
             papers = await self.source.fetch_day(day)

@@ -160,6 +160,18 @@ async def test_unfinished_day_refreshes_once_per_interval_and_updates_votes(arch
     assert featured_rows(database) == 10
 
 
+async def test_day_fetched_just_before_settling_is_fetched_again_once_settled(archive, hf):
+    # fetched at 02:30 while still filling: the 02:45 digest must not show that copy
+    await archive.day(FRI, at(date(2025, 1, 11), 2, 30))
+    hf.set_votes("2025-01-10", "2501.05040", 100)
+
+    papers = await archive.day(FRI, at(date(2025, 1, 11), 2, 45))
+    assert hf.count(date="2025-01-10") == 2
+    assert papers[0].paper.arxiv_id == "2501.05040" and papers[0].votes == 100
+    await archive.day(FRI, at(date(2025, 1, 11), 2, 50))
+    assert hf.count(date="2025-01-10") == 2
+
+
 async def test_refetch_of_unfinished_day_drops_unfeatured_papers(archive, hf, database):
     noon = at(FRI, 12)
     await archive.day(FRI, noon)
