@@ -157,6 +157,16 @@ class HuggingFaceSource:
                 f"Could not reach Hugging Face at {self.base_url}: {_reason(exc)}",
                 "Check your network or HF_API_BASE_URL.",
             ) from exc
+        except httpx.TooManyRedirects as exc:  # not worth retrying: the same loop again
+            raise SourceUnavailable(
+                f"Hugging Face at {self.base_url} redirected too many times while fetching "
+                f"{what}. Check HF_API_BASE_URL."
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise SourceUnavailable(
+                f"The answer of Hugging Face at {self.base_url} for {what} could not be "
+                f"decoded ({exc}). Check any proxy in between, or try again later."
+            ) from exc
         return self._decode(response, what, none_on_404)
 
     def _decode(self, response: httpx.Response, what: str, none_on_404: bool) -> Any:

@@ -201,6 +201,23 @@ async def test_json_that_is_not_a_list_raises_source_unavailable(hf, client, wai
         await source_for(client, hf.base_url, waits).fetch_day(date(2025, 1, 10))
 
 
+async def test_undecodable_body_raises_source_unavailable(hf, client, waits):
+    # a proxy that mangles compression: httpx raises DecodingError, not a TransportError
+    hf.fail_next(200, body="this is not gzip", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(SourceUnavailable, match="could not be decoded"):
+        await source_for(client, hf.base_url, waits).fetch_day(date(2025, 1, 10))
+    assert hf.count() == 1
+
+
+async def test_redirect_loop_raises_source_unavailable(hf, waits):
+    loop = {"Location": "/api/daily_papers?date=2025-01-10"}
+    hf.fail_next(302, times=10, headers=loop)
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=True, max_redirects=3) as http:
+        with pytest.raises(SourceUnavailable, match="HF_API_BASE_URL"):
+            await source_for(http, hf.base_url, waits).fetch_day(date(2025, 1, 10))
+    assert hf.count() == 4  # the first request and three redirects, never retried
+
+
 async def test_timeout_is_retried_then_reported(hf, client, waits):
     hf.delay_next(1.0, times=2)
     source = source_for(client, hf.base_url, waits, timeout=0.2, max_retries=1)
