@@ -213,6 +213,8 @@ class LlmClient:
             message = choice["message"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise LlmError("bad_response", "not a chat completion envelope") from exc
+        if not isinstance(choice, dict) or not isinstance(message, dict):
+            raise LlmError("bad_response", "no message in the chat completion")
         if message.get("refusal"):
             raise LlmError("refusal", str(message["refusal"])[:200])
         if choice.get("finish_reason") == "content_filter":
@@ -221,9 +223,18 @@ class LlmClient:
         if not isinstance(content, str) or not content.strip():
             raise LlmError("refusal", "empty answer")
         parts = parse_parts(content)
-        raw_usage = data.get("usage") or {}
+        raw_usage = data.get("usage")
+        if not isinstance(raw_usage, dict):
+            raw_usage = {}
         usage = LlmUsage(
-            prompt_tokens=int(raw_usage.get("prompt_tokens") or 0),
-            completion_tokens=int(raw_usage.get("completion_tokens") or 0),
+            prompt_tokens=_tokens(raw_usage.get("prompt_tokens")),
+            completion_tokens=_tokens(raw_usage.get("completion_tokens")),
         )
         return LlmAnswer(parts=parts, usage=usage, model=str(data.get("model") or self.model))
+
+
+def _tokens(value: Any) -> int:
+    """A token count from ``usage``; 0 when a compatible server sends something else."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return max(0, value) if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -238,7 +238,12 @@ async def test_cached_is_instant_and_never_calls(
 
 @pytest.mark.parametrize(
     ("behaviour", "kind"),
-    [("malformed", "invalid_json"), ("missing_key", "missing_part"), ("refuse", "refusal")],
+    [
+        ("malformed", "invalid_json"),
+        ("missing_key", "missing_part"),
+        ("refuse", "refusal"),
+        ("null_message", "bad_response"),
+    ],
 )
 async def test_bad_answer_is_offline_and_retried_next_time(
     make_service: Callable[..., SummaryService],

@@ -8,7 +8,8 @@ JSON summary in the language the prompt asks for (Hangul for Korean).
 
 Failures are injected per request: ``fake.inject("rate_limit", times=1)``; behaviours are
 ``ok``, ``malformed``, ``fenced`` (valid JSON in a Markdown fence), ``missing_key``, ``refuse``,
-``empty``, ``rate_limit``, ``server_error``, ``hang``.
+``empty``, ``rate_limit``, ``server_error``, ``hang``, ``null_message`` (a broken compatible
+server: 200 with ``"message": null`` and ``"usage": null``).
 
 Standalone, so the CLI can be tried against it::
 
@@ -40,6 +41,7 @@ BEHAVIOURS = (
     "rate_limit",
     "server_error",
     "hang",
+    "null_message",
 )
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
@@ -284,7 +286,11 @@ class FakeOpenAI:
                     "The server had an error while processing your request. Sorry about that!",
                     "server_error",
                 )
-            return web.json_response(self._completion(body, behaviour))
+            answer = self._completion(body, behaviour)
+            if behaviour == "null_message":
+                answer["choices"][0]["message"] = None
+                answer["usage"] = None
+            return web.json_response(answer)
         finally:
             self.in_flight -= 1
 
