@@ -15,7 +15,7 @@ from adapters.discord.commands import value_suggestions
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.domain import Reply, Target
-from tests.fakes.discord import MANAGE_CHANNELS, FakeDiscord
+from tests.fakes.discord import EVERYONE_PERMISSIONS, MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.hf_data import SEED_IDS, make_item
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.memory import FakeClock
@@ -319,3 +319,15 @@ async def test_settings_shortcut_buttons_check_who_clicks(world: World) -> None:
     assert "Subscribed" in world.discord.replies(iid)[0]["content"]
     row = world.app.subscriptions.get(target)
     assert row is not None and row.subscribed
+
+
+async def test_a_channel_override_that_denies_manage_channels_is_respected(world: World) -> None:
+    """The member's permissions in this channel decide, not their server-wide roles."""
+    target = Target("discord", str(world.discord.text_channel_id))
+    in_channel = EVERYONE_PERMISSIONS  # a channel overwrite removed Manage Channels here
+    refused = await command(
+        world, "subscribe", user_id=world.discord.admin_id, permissions=in_channel
+    )
+    assert "admins" in refused[0]["content"]
+    row = world.app.subscriptions.get(target)
+    assert row is None or not row.subscribed

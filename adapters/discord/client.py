@@ -32,15 +32,11 @@ SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
 def is_channel_admin(interaction: discord.Interaction) -> bool:
-    """Manage Channels or Manage Server here (Discord resolves Administrator to all bits)."""
+    """Manage Channels or Manage Server in this channel (Discord resolves Administrator and
+    the channel's overwrites into ``interaction.permissions``; server-wide roles do not count
+    where an overwrite denies them)."""
     perms = interaction.permissions
-    if perms.administrator or perms.manage_channels or perms.manage_guild:
-        return True
-    member = interaction.user
-    if isinstance(member, discord.Member):
-        guild_perms = member.guild_permissions
-        return guild_perms.administrator or guild_perms.manage_channels or guild_perms.manage_guild
-    return False
+    return perms.administrator or perms.manage_channels or perms.manage_guild
 
 
 def chat_context(interaction: discord.Interaction) -> ChatContext:
