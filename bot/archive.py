@@ -317,13 +317,18 @@ class Archive:
 
 
 def _search_words(query: str) -> list[str]:
-    """The plain words of a query; search operators typed out of habit (AND, OR...) are dropped."""
-    words = re.findall(r"\w+", query)
+    """The plain words of a query; search operators typed out of habit (AND, OR...) are dropped.
+
+    An English possessive or contraction ending ("model's", "don’t") is dropped too: SQLite would
+    otherwise require a word "s" that PostgreSQL ignores as a stop word.
+    """
+    words = re.findall(r"\w+", _CONTRACTION.sub(" ", query))
     plain = [word for word in words if word not in _OPERATORS]
     return (plain or words)[:MAX_SEARCH_WORDS]
 
 
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+_CONTRACTION = re.compile(r"(?<=\w)['’](?:s|t|d|m|ll|re|ve)\b", re.IGNORECASE)
 
 
 def _featured(paper: PaperRow, featured: FeaturedRow | None) -> FeaturedPaper:

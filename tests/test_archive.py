@@ -327,6 +327,15 @@ async def test_search_special_characters_match_words(archive, hf):
     assert [fp.paper.arxiv_id for fp in archive.search('"retrieval" AND (scale)')] == ["2501.04961"]
 
 
+@pytest.mark.parametrize("query", ["diffusion's", "Diffusion’s", "the diffusion’s models"])
+async def test_search_possessives_and_smart_apostrophes(archive, hf, query):
+    # phones type ’ for '; "'s" must not become a required word "s" (SQLite) that PG drops
+    await archive.day(FRI, MONDAY_MORNING)
+    plain = {fp.paper.arxiv_id for fp in archive.search("diffusion models")}
+    assert plain
+    assert {fp.paper.arxiv_id for fp in archive.search(query)} >= plain
+
+
 async def test_search_empty_query_is_bad_argument(archive):
     for query in ("", "   ", "\n\t"):
         with pytest.raises(BadArgument):
