@@ -245,3 +245,20 @@ async def test_settings_shortcut_buttons_check_the_presser(tg, bot) -> None:
     assert "style is now cards" in styled.plain
     row = app.subscriptions.get(target)
     assert row is not None and row.subscribed and row.style == "cards"
+
+
+async def test_buttons_under_a_channel_post_answer_in_private_not_in_the_channel(tg, bot) -> None:
+    (digest,) = await reply_to(tg, CHANNEL, lambda: tg.channel_post(CHANNEL, "/today"))
+    before = len(tg.sent_to(CHANNEL))
+    tg.press_button(digest, MEMBER, data="/paper 2501.05441")
+    await tg.wait_for(lambda: bool(tg.answered_callbacks))
+    url = tg.answered_callbacks[-1]["url"]
+    assert url.startswith(f"https://t.me/{BOT}?start=")
+    payload = url.split("start=", 1)[1]
+    assert len(payload) <= 64 and payload.replace("-", "").replace("_", "").isalnum()
+    tg.add_private_chat(MEMBER, "Reader")
+    card = await reply_to(tg, MEMBER, lambda: tg.private_message(MEMBER, f"/start {payload}"))
+    assert "The GAN is dead" in " ".join(m.plain for m in card)
+    assert len(tg.sent_to(CHANNEL)) == before  # a reader never posts into the channel
+    (hello,) = await reply_to(tg, MEMBER, lambda: tg.private_message(MEMBER, "/start bm90LWl0"))
+    assert "/today" in hello.plain  # a payload that is not a reading command: plain /start

@@ -6,6 +6,8 @@ It shares the event loop with Discord and the ticker, so it drives PTB's Applica
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -47,6 +49,28 @@ _CHAT_TYPES = {
     Chat.CHANNEL: "channel",
 }
 _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
+# read-only buttons under a channel post open the bot's private chat instead of posting into
+# the channel (any subscriber can press them); the command rides in the /start payload
+PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
+_START_PAYLOAD_LIMIT = 64  # Telegram: 1-64 characters of A-Z a-z 0-9 _ -
+
+
+def start_payload(command: str) -> str | None:
+    """``command`` as a t.me/bot?start= payload (base64url), or None if it does not fit."""
+    payload = base64.urlsafe_b64encode(command.encode("utf-8")).decode("ascii").rstrip("=")
+    return payload if 1 <= len(payload) <= _START_PAYLOAD_LIMIT else None
+
+
+def command_from_payload(payload: str) -> str | None:
+    """The command behind a /start payload made by ``start_payload``, if it is one we run."""
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        command = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    parsed = parse_command(command)
+    return command if parsed and parsed[0] in PRIVATE_CALLBACK_COMMANDS else None
+
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -162,9 +186,11 @@ class TelegramAdapter:
         if message is None or not message.text:
             return
         ctx = self.chat_context(update, message)
-        reply = await self.app.commands.handle_text(
-            message.text, ctx, bot_username=context.bot.username
-        )
+        text = message.text
+        parsed = parse_command(text, context.bot.username)
+        if parsed and parsed[0] == "start" and message.chat.type == Chat.PRIVATE:
+            text = command_from_payload(parsed[1]) or text  # a button under a channel post
+        reply = await self.app.commands.handle_text(text, ctx, bot_username=context.bot.username)
         if reply is not None:
             await self.answer(ctx, reply)
 
@@ -184,22 +210,33 @@ class TelegramAdapter:
         await self.answer(ctx, reply)
 
     async def _on_callback(self, update: Update, context: Context) -> None:
-        """An inline button: stop the client's spinner, then run its (reading) command."""
+        """An inline button: stop the client's spinner, then run its (reading) command.
+
+        Under a channel post the answer goes to the presser's private chat (a t.me deep link),
+        never into the channel: every subscriber of a channel can press its buttons.
+        """
         query = update.callback_query
         if query is None:
             return
-        try:
-            await query.answer()
-        except TelegramError as exc:  # too old, or a network blip: still run the command
-            log.info("telegram: answerCallbackQuery failed: %s", exc)
         message = query.message
         data = query.data or ""
         parsed = parse_command(data)
-        if not isinstance(message, Message) or parsed is None:
+        url = None
+        in_channel = isinstance(message, Message) and message.chat.type == Chat.CHANNEL
+        if in_channel and parsed and parsed[0] in PRIVATE_CALLBACK_COMMANDS:
+            payload = start_payload(data)
+            url = f"https://t.me/{context.bot.username}?start={payload}" if payload else None
+        try:
+            await query.answer(url=url)
+        except TelegramError as exc:  # too old, or a network blip: still run the command
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
+        if not isinstance(message, Message) or parsed is None or url is not None:
             return
         if parsed[0] not in CALLBACK_COMMANDS:
             log.warning("telegram: refused callback %r", data[:64])
             return
+        if in_channel and parsed[0] in PRIVATE_CALLBACK_COMMANDS:
+            return  # no deep link fits: still never post into the channel for a reader
         ctx = self.chat_context(update, message)
         reply = await self.app.commands.handle_text(data, ctx)
         if reply is not None:
