@@ -99,6 +99,20 @@ def test_escape_markdown() -> None:
     )
 
 
+def test_escape_markdown_defuses_every_mention_kind() -> None:
+    """A slash-command mention (</name:id>) is clickable in Discord: it must stay plain text."""
+    cases = {
+        "</subscribe:123>": "<\u200b/subscribe:123\\>",
+        "<#456>": "<\u200b#456\\>",
+        "<@&789>": "<\u200b@&789\\>",
+        "<t:1700000000:R>": "<\u200bt:1700000000:R\\>",
+        "<a:dance:42>": "<\u200ba:dance:42\\>",
+    }
+    for raw, escaped in cases.items():
+        assert escape_markdown(raw) == escaped, raw
+    assert escape_markdown("1 </ 2 and a/b") == "1 <\u200b/ 2 and a/b"
+
+
 def test_huge_card_respects_every_embed_limit() -> None:
     huge = card(
         1,

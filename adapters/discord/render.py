@@ -62,7 +62,7 @@ class DiscordMessage:
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()])")
 _LINE_START = re.compile(r"(?m)^(\s*(?:\d+)?)([#+.-])")
 _MASS_MENTION = re.compile(r"@(everyone|here)")
-_MENTION = re.compile(r"<([@#:]|t:|a:)")
+_MENTION = re.compile(r"<([@#:/]|t:|a:)")  # users, roles, channels, emoji, commands
 
 
 def escape_markdown(text: str) -> str:
