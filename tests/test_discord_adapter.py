@@ -22,6 +22,7 @@ from tests.fakes.memory import FakeClock
 
 FRIDAY = date(2025, 1, 10)
 SATURDAY_9 = datetime(2025, 1, 11, 9, 0, tzinfo=UTC)  # today's digest: Friday 2025-01-10
+NO_PINGS = {"parse": []}  # what discord.py sends for AllowedMentions.none()
 
 
 @dataclass
@@ -132,6 +133,7 @@ async def test_today_lists_the_days_papers_in_embeds(world: World) -> None:
     assert "2025-01-10" in replies[0]["content"]
     assert SORRY not in texts(replies)
     assert all(len(m["embeds"]) <= 10 for m in replies)
+    assert all(m["_allowed_mentions"] == NO_PINGS for m in replies)  # follow-ups ping nobody
 
 
 async def test_paper_button_under_today_opens_the_card(world: World) -> None:
@@ -201,6 +203,7 @@ async def test_morning_post_to_a_text_channel_once(world: World) -> None:
     posted = world.discord.sent(channel)[before:]
     assert posted and all(SEED_IDS[0] not in m["content"] for m in posted)
     assert f"https://arxiv.org/abs/{SEED_IDS[0]}" in texts(posted)
+    assert all(m["_allowed_mentions"] == NO_PINGS for m in posted)
     await world.app.delivery.tick(SATURDAY_9 + timedelta(minutes=5))
     assert len(world.discord.sent(channel)) == before + len(posted)
 
@@ -232,6 +235,7 @@ async def test_forum_channel_gets_one_post_per_day(world: World) -> None:
     first_day = world.discord.sent(int(posts[0]["id"]))
     assert len(first_day) >= 2  # every part of the delivery went into the one post
     assert f"https://arxiv.org/abs/{SEED_IDS[-1]}" in texts(first_day)
+    assert all(m["_allowed_mentions"] == NO_PINGS for m in first_day)  # the starter too
 
     await world.restart()
     await world.app.delivery.tick(SATURDAY_9 + timedelta(hours=1))

@@ -66,7 +66,10 @@ class DailyPapersClient(discord.Client):
 
     def __init__(self, app: App, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(
-            intents=discord.Intents(guilds=True), guild_ready_timeout=guild_ready_timeout
+            intents=discord.Intents(guilds=True),
+            guild_ready_timeout=guild_ready_timeout,
+            # escaping already defuses mentions; this makes Discord itself ping nobody
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         self.app = app
         self.tree = app_commands.CommandTree(self)

@@ -656,6 +656,8 @@ class FakeDiscord:
             "type": 0,
             "flags": int(payload.get("flags") or 0),
         }
+        if "allowed_mentions" in payload:  # not echoed by Discord: kept for assertions
+            msg["_allowed_mentions"] = payload["allowed_mentions"]
         channel = self.channels.get(channel_id, {})
         if channel.get("guild_id"):
             msg["guild_id"] = channel["guild_id"]
@@ -1037,6 +1039,8 @@ class FakeDiscord:
         for key in ("content", "embeds", "components"):
             if key in payload:
                 msg[key] = payload[key] or ([] if key != "content" else "")
+        if "allowed_mentions" in payload:
+            msg["_allowed_mentions"] = payload["allowed_mentions"]
         msg["flags"] = int(msg.get("flags", 0)) & ~128
         msg["edited_timestamp"] = _now_iso()
         msg.pop("_loading", None)
