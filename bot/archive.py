@@ -125,7 +125,7 @@ class Archive:
         ids = [fp.paper.arxiv_id for fp in papers]
         with self.db.session() as session:
             if papers:
-                _upsert_papers(session, [fp.paper for fp in papers], now)
+                upsert_papers(session, [fp.paper for fp in papers], now)
                 _upsert(
                     session,
                     FeaturedRow,
@@ -278,7 +278,7 @@ class Archive:
         if info is None:
             return None
         with self.db.session() as session:
-            _upsert_papers(session, [info], _utc(now) if now else datetime.now(UTC))
+            upsert_papers(session, [info], _utc(now) if now else datetime.now(UTC))
             session.commit()
             found = self._with_latest_day(session, [info.arxiv_id])
         return found[0] if found else None
@@ -365,7 +365,7 @@ _NULLABLE = (
 )
 
 
-def _upsert_papers(session: Session, papers: Sequence[PaperInfo], now: datetime) -> None:
+def upsert_papers(session: Session, papers: Sequence[PaperInfo], now: datetime) -> None:
     """Insert or update papers; a missing optional field never erases one we already know."""
     rows = [
         {

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
 
+from bot.archive import upsert_papers
 from bot.cards import offline_summary
 from bot.db import Database
 from bot.domain import PaperInfo, Summary
@@ -47,9 +48,12 @@ class OfflineSummarizer:
 class LlmSummarizer:
     """The LLM's three parts for a paper, in a language; no cache (see ``SummaryService``)."""
 
-    def __init__(self, llm: LlmClient, offline: OfflineSummarizer | None = None) -> None:
+    def __init__(
+        self, llm: LlmClient, offline: OfflineSummarizer | None = None, *, concurrency: int = 4
+    ) -> None:
         self.llm = llm
         self.offline = offline or OfflineSummarizer()
+        self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def summarize_one(self, paper: PaperInfo, language: str) -> tuple[Summary, LlmUsage]:
         """Raises ``LlmError`` when the model gives no usable answer."""
@@ -71,7 +75,8 @@ class LlmSummarizer:
 
         async def one(paper: PaperInfo) -> Summary:
             try:
-                return (await self.summarize_one(paper, language))[0]
+                async with self._gate:
+                    return (await self.summarize_one(paper, language))[0]
             except LlmError:
                 return offline_summary(paper, language)
 
@@ -307,8 +312,7 @@ class SummaryService:
             with self.db.session() as session:
                 if session.get(PaperRow, paper.arxiv_id) is None:
                     # the archive normally stored it already; the cache needs the row
-                    session.add(_paper_row(paper))
-                    session.flush()
+                    upsert_papers(session, [paper], self.now())
                 session.add(row)
                 session.commit()
         except IntegrityError:
@@ -346,23 +350,6 @@ def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
     for paper in papers:
         seen.setdefault(paper.arxiv_id, paper)
     return list(seen.values())
-
-
-def _paper_row(paper: PaperInfo) -> PaperRow:
-    return PaperRow(
-        arxiv_id=paper.arxiv_id,
-        title=paper.title,
-        abstract=paper.abstract,
-        authors=list(paper.authors),
-        organization=paper.organization,
-        github_repo=paper.github_repo,
-        github_stars=paper.github_stars,
-        project_page=paper.project_page,
-        keywords=list(paper.keywords),
-        ai_summary=paper.ai_summary,
-        published_at=paper.published_at,
-        thumbnail=paper.thumbnail,
-    )
 
 
 def format_stats(rows: Sequence[UsageStats]) -> str:
