@@ -173,6 +173,23 @@ def db_upgrade() -> None:
     typer.echo("Database is up to date.")
 
 
+@db_cli.command("rebuild-search")
+def db_rebuild_search() -> None:
+    """Rebuild the full-text search index (after a SQLite VACUUM, or if /search misses papers)."""
+    from bot.db import make_engine, rebuild_search
+
+    settings = load_settings()
+    try:
+        engine = make_engine(settings.database_url)
+        rebuild_search(engine)
+        engine.dispose()
+    except Exception as exc:
+        raise fail(
+            f"cannot rebuild the search index of {settings.database_url!r}: {exc}", 2
+        ) from None
+    typer.echo("Search index rebuilt.")
+
+
 @cli.command()
 def console() -> None:
     """Talk to the bot in the terminal (also reads commands from a pipe)."""

@@ -60,6 +60,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def rebuild_search(engine: Engine) -> None:
+    """Rebuild the full-text index from the ``paper`` table.
+
+    SQLite's FTS5 table follows ``paper`` by rowid, which a ``VACUUM`` may renumber: run this
+    (``dailypapers db rebuild-search``) after one. On PostgreSQL it reindexes the GIN index.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("INSERT INTO paper_fts(paper_fts) VALUES ('rebuild')")
+        elif connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("REINDEX INDEX ix_paper_search")
+
+
 class Database:
     """The one place that hands out sessions."""
 

@@ -50,3 +50,28 @@ def test_upgrade_is_idempotent_and_downgrade_works(sqlite_url: str) -> None:
     upgrade(engine)
     assert "subscription" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_search_index_can_be_rebuilt(database: str, sqlite_url: str, request) -> None:
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import text
+
+    from bot.archive import Archive
+    from bot.db import Database, rebuild_search
+    from tests.fakes.core import sample_days
+    from tests.fakes.memory import MemorySource
+
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    db = Database.from_url(url)
+    archive = Archive(db, MemorySource(sample_days()))
+    await archive.day(date(2025, 1, 10), datetime(2025, 1, 11, 9, tzinfo=UTC))
+    assert archive.search("GAN baseline")
+    if database == "sqlite":  # an index that lost track of its rows (as after a VACUUM)
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO paper_fts(paper_fts) VALUES ('delete-all')"))
+        assert archive.search("GAN baseline") == []
+    rebuild_search(db.engine)
+    assert [fp.paper.arxiv_id for fp in archive.search("GAN baseline")] == ["2501.05441"]
+    db.dispose()
