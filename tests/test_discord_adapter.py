@@ -335,3 +335,87 @@ async def test_a_channel_override_that_denies_manage_channels_is_respected(world
     assert "admins" in refused[0]["content"]
     row = world.app.subscriptions.get(target)
     assert row is None or not row.subscribed
+
+
+async def test_subscribe_a_forum_from_a_text_channel(world: World) -> None:
+    """Nobody can type a command in a forum: an admin names it with the channel option."""
+    fake = world.discord
+    forum, here = fake.forum_channel_id, fake.text_channel_id
+    option = next(o for o in fake.global_commands if o["name"] == "subscribe")["options"][0]
+    assert option["name"] == "channel" and option["type"] == 7 and not option["required"]
+    assert {0, 15, 11} <= set(option["channel_types"]) and 2 not in option["channel_types"]
+
+    replies = await command(world, "subscribe", {"channel": forum}, user_id=fake.admin_id)
+    assert replies[0]["content"].startswith("\\#paper-forum: ") and "Subscribed" in texts(replies)
+    row = world.app.subscriptions.get(Target("discord", str(forum)))
+    assert row is not None and row.subscribed and row.chat_title == "paper-forum"
+    assert world.app.subscriptions.get(Target("discord", str(here))) is None
+    assert fake.sent(forum) == []  # the reply stays in the channel the command came from
+
+    report = await world.app.delivery.tick(SATURDAY_9)
+    assert len(report.delivered) == 1
+    posts = fake.threads_in(forum)
+    assert len(posts) == 1 and "2025-01-10" in posts[0]["name"]
+    assert f"https://arxiv.org/abs/{SEED_IDS[0]}" in texts(fake.sent(int(posts[0]["id"])))
+
+
+async def test_channel_option_checks_permissions_in_that_channel(world: World) -> None:
+    fake = world.discord
+    forum = fake.forum_channel_id
+    target = Target("discord", str(forum))
+    refused = await command(world, "subscribe", {"channel": forum}, user_id=fake.member_id)
+    assert "admins" in refused[0]["content"] and refused[0]["flags"] & 64
+    # the moderator manages the text channel but an overwrite denies it in the forum
+    fake.set_overwrite(forum, fake.admin_id, member=True, deny=MANAGE_CHANNELS)
+    here = await command(world, "subscribe", user_id=fake.admin_id)
+    assert "Subscribed" in here[0]["content"]
+    refused = await command(world, "subscribe", {"channel": forum}, user_id=fake.admin_id)
+    assert "admins" in refused[0]["content"]
+    row = world.app.subscriptions.get(target)
+    assert row is None or not row.subscribed
+    accepted = await command(world, "subscribe", {"channel": forum}, user_id=fake.owner_id)
+    assert "Subscribed" in texts(accepted)
+
+
+async def test_settings_and_unsubscribe_with_the_channel_option(world: World) -> None:
+    fake = world.discord
+    forum, here = fake.forum_channel_id, fake.text_channel_id
+    await command(world, "subscribe", user_id=fake.admin_id)
+    await command(world, "subscribe", {"channel": forum}, user_id=fake.admin_id)
+    changed = await command(
+        world,
+        "settings",
+        {"key": "time", "value": "07:30", "channel": forum},
+        user_id=fake.admin_id,
+    )
+    assert changed[0]["content"].startswith("\\#paper-forum: ") and "07:30" in changed[0]["content"]
+    forum_row = world.app.subscriptions.get(Target("discord", str(forum)))
+    here_row = world.app.subscriptions.get(Target("discord", str(here)))
+    assert forum_row is not None and forum_row.post_time == "07:30"
+    assert here_row is not None and here_row.post_time != "07:30"
+
+    shown = await command(world, "settings", {"channel": forum}, user_id=fake.admin_id)
+    assert "paper-forum" in texts(shown) and "07:30" in texts(shown)
+    # shortcut buttons would act on the channel they are clicked in: none for another channel
+    assert not [b for m in shown for row in m["components"] for b in row["components"]]
+
+    gone = await command(world, "unsubscribe", {"channel": forum}, user_id=fake.admin_id)
+    assert gone[0]["content"].startswith("\\#paper-forum: ")
+    forum_row = world.app.subscriptions.get(Target("discord", str(forum)))
+    here_row = world.app.subscriptions.get(Target("discord", str(here)))
+    assert forum_row is not None and not forum_row.subscribed
+    assert here_row is not None and here_row.subscribed
+
+
+async def test_channel_option_with_a_thread_escapes_its_name(world: World) -> None:
+    fake = world.discord
+    thread = fake.add_channel(
+        fake.guild_id, "**bold** <@123>", 11, parent_id=fake.text_channel_id
+    )  # never announced to the bot: found through its parent, like an archived thread
+    replies = await command(world, "subscribe", {"channel": thread}, user_id=fake.admin_id)
+    content = replies[0]["content"]
+    assert content.startswith("\\#\\*\\*bold\\*\\* <\u200b@123\\>: "), content
+    row = world.app.subscriptions.get(Target("discord", str(thread)))
+    assert row is not None and row.subscribed
+    with pytest.raises(ValueError, match="cannot be picked"):
+        await fake.inject_command("subscribe", {"channel": 42}, user_id=fake.admin_id)

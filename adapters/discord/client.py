@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
+from discord.app_commands import AppCommandChannel, AppCommandThread
 
-from adapters.discord.commands import register_commands
+from adapters.discord.commands import SUBSCRIBABLE, Picked, register_commands
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.render import DiscordMessage, render_reply
 from adapters.discord.send import command_of, message_kwargs
@@ -31,29 +33,64 @@ SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
+def is_admin(perms: discord.Permissions) -> bool:
+    return perms.administrator or perms.manage_channels or perms.manage_guild
+
+
 def is_channel_admin(interaction: discord.Interaction) -> bool:
     """Manage Channels or Manage Server in this channel (Discord resolves Administrator and
     the channel's overwrites into ``interaction.permissions``; server-wide roles do not count
     where an overwrite denies them)."""
-    perms = interaction.permissions
-    return perms.administrator or perms.manage_channels or perms.manage_guild
+    return is_admin(interaction.permissions)
 
 
-def chat_context(interaction: discord.Interaction) -> ChatContext:
-    """A thread is its own channel in Discord, so ``thread_id`` stays None."""
+def chat_context(interaction: discord.Interaction, channel: Picked | None = None) -> ChatContext:
+    """A thread is its own channel in Discord, so ``thread_id`` stays None. With a picked
+    ``channel`` (checked by ``picked_channel_problem``) the context is that channel, and the
+    admin check uses the member's permissions there, as Discord resolved them."""
+    picked = channel if isinstance(channel, AppCommandChannel | AppCommandThread) else None
 
     async def check_admin() -> bool:
-        return is_channel_admin(interaction)
+        return is_admin(picked.permissions) if picked else is_channel_admin(interaction)
 
     return ChatContext(
         platform="discord",
-        chat_id=str(interaction.channel_id),
+        chat_id=str(picked.id if picked else interaction.channel_id),
         thread_id=None,
         user_id=str(interaction.user.id),
         chat_type="group" if interaction.guild_id else "private",
-        chat_title=getattr(interaction.channel, "name", None),
+        chat_title=picked.name if picked else getattr(interaction.channel, "name", None),
         check_admin=check_admin,
     )
+
+
+def picked_channel_problem(interaction: discord.Interaction, channel: Picked) -> str | None:
+    """Why a channel picked in a command cannot be used, or None. Discord offers only this
+    server's channels of the right types; this checks again against the client's cache."""
+    guild = interaction.guild
+    if guild is None:
+        return "The channel option works only in a server."
+    if not isinstance(channel, AppCommandChannel | AppCommandThread):
+        return "Discord did not tell me which channel that is. Please pick it again."
+    if channel.type not in SUBSCRIBABLE:
+        return "Please pick a text channel, a forum or a thread."
+    home = channel.parent_id if isinstance(channel, AppCommandThread) else channel.id
+    if guild.get_channel(home) is None:
+        return "I can't find that channel in this server."
+    return None
+
+
+def about_channel(reply: Reply, interaction: discord.Interaction, channel: Picked) -> Reply:
+    """The core's answer names no channel: say which one (the renderer escapes the name).
+    Command buttons would act on the channel they are clicked in, so they go."""
+    name = f"#{getattr(channel, 'name', channel.id)}"
+    if reply.title:
+        reply = dataclasses.replace(reply, title=f"{name} · {reply.title}")
+    else:
+        reply = dataclasses.replace(reply, text=f"{name}: {reply.text}")
+    if channel.id != interaction.channel_id:
+        reply = dataclasses.replace(reply, buttons=tuple(b for b in reply.buttons if b.url))
+    return reply
 
 
 # The bot never joins voice: don't warn users about the voice libraries it doesn't need.
@@ -116,12 +153,24 @@ class DailyPapersClient(discord.Client):
             log.exception("button %r failed", custom_id)
             await self._apologise(interaction)
 
-    async def run_command(self, interaction: discord.Interaction, name: str, args: str) -> None:
-        ctx = chat_context(interaction)
+    async def run_command(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        args: str,
+        channel: Picked | None = None,
+    ) -> None:
+        ctx = chat_context(interaction, channel)
         try:
             if name in SLOW_COMMANDS:
                 await interaction.response.defer(thinking=True)
-            reply = await self.app.commands.run(name, args, ctx)
+            if channel is None:
+                reply = await self.app.commands.run(name, args, ctx)
+            elif problem := picked_channel_problem(interaction, channel):
+                reply = Reply(text=problem, is_error=True)
+            else:
+                reply = await self.app.commands.run(name, args, ctx)
+                reply = about_channel(reply, interaction, channel)
             await self.respond(interaction, reply)
         except Exception:
             log.exception("/%s %r failed", name, args)

@@ -6,19 +6,55 @@ to ``run(interaction, name, args)``; the core parses and validates it like any o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import lru_cache
+from typing import Any, Protocol
 from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
-from discord.app_commands import Choice, Range
+from discord.app_commands import AppCommandChannel, AppCommandThread, Choice, Range
 
 from bot.domain import STYLES
 from bot.subscriptions import SETTINGS
 
-Run = Callable[[discord.Interaction, str, str], Awaitable[None]]
 MAX_CHOICES = 25  # Discord's limit for choices and autocomplete results
+
+# text and announcement channels, forums, threads: where a morning post can go
+SUBSCRIBABLE = (
+    discord.ChannelType.text,
+    discord.ChannelType.news,
+    discord.ChannelType.forum,
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+)
+Picked = AppCommandChannel | AppCommandThread | discord.Object
+
+
+class Run(Protocol):
+    async def __call__(
+        self, interaction: discord.Interaction, name: str, args: str, channel: Picked | None = None
+    ) -> None: ...
+
+
+class ChannelOption(app_commands.Transformer):
+    """A channel picked in the command: Discord's resolved channel as is (with the member's
+    permissions in it), not discord.py's cached channel, which an archived thread lacks. The
+    client checks what it got (``discord.Object`` when Discord resolved nothing)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return list(SUBSCRIBABLE)
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Picked:
+        return value
+
+
+CHANNEL_HELP = "another channel, forum or thread of this server (default: here)"
 
 
 @lru_cache(maxsize=1)
@@ -89,27 +125,42 @@ def register_commands(
 
     # Hidden from members without Manage Channels; the core checks again (check_admin),
     # because a server's admins can override these defaults per role or channel.
+    # A forum takes no slash commands, and one typed in a forum post is about that post:
+    # the optional ``channel`` lets an admin subscribe the forum itself from elsewhere.
     @tree.command(name="subscribe", description=text("subscribe"))
     @app_commands.default_permissions(manage_channels=True)
-    async def subscribe(interaction: discord.Interaction) -> None:
-        await run(interaction, "subscribe", "")
+    @app_commands.describe(channel=CHANNEL_HELP)
+    async def subscribe(
+        interaction: discord.Interaction,
+        channel: app_commands.Transform[Picked, ChannelOption] | None = None,
+    ) -> None:
+        await run(interaction, "subscribe", "", channel)
 
     @tree.command(name="unsubscribe", description=text("unsubscribe"))
     @app_commands.default_permissions(manage_channels=True)
-    async def unsubscribe(interaction: discord.Interaction) -> None:
-        await run(interaction, "unsubscribe", "")
+    @app_commands.describe(channel=CHANNEL_HELP)
+    async def unsubscribe(
+        interaction: discord.Interaction,
+        channel: app_commands.Transform[Picked, ChannelOption] | None = None,
+    ) -> None:
+        await run(interaction, "unsubscribe", "", channel)
 
     @tree.command(name="settings", description=text("settings"))
     @app_commands.default_permissions(manage_channels=True)
-    @app_commands.describe(key="the setting to change (leave empty to show all)", value="new value")
+    @app_commands.describe(
+        key="the setting to change (leave empty to show all)",
+        value="new value",
+        channel=CHANNEL_HELP,
+    )
     @app_commands.choices(key=[Choice(name=key, value=key) for key in SETTINGS])
     async def settings(
         interaction: discord.Interaction,
         key: str | None = None,
         value: Range[str, 1, 200] | None = None,
+        channel: app_commands.Transform[Picked, ChannelOption] | None = None,
     ) -> None:
         args = "" if key is None else f"{key} {value or ''}".strip()
-        await run(interaction, "settings", args)
+        await run(interaction, "settings", args, channel)
 
     @settings.autocomplete("value")
     async def settings_value(interaction: discord.Interaction, current: str) -> list[Choice[str]]:

@@ -47,6 +47,7 @@ EVERYONE_PERMISSIONS = (
 )
 
 TEXT, DM, FORUM, PUBLIC_THREAD = 0, 1, 15, 11
+CHANNEL_OPTION = 7  # application command option type
 INTERACTION_WINDOW = 3.0  # seconds to acknowledge an interaction
 
 
@@ -278,6 +279,41 @@ class FakeDiscord:
             perms |= roles[int(role)]
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
 
+    def set_overwrite(
+        self, channel_id: int, target_id: int, *, member: bool, allow: int = 0, deny: int = 0
+    ) -> None:
+        """A channel permission overwrite for a role (``member=False``) or one member."""
+        overwrites = self.channels[channel_id]["permission_overwrites"]
+        overwrites[:] = [o for o in overwrites if o["id"] != str(target_id)]
+        overwrites.append(
+            {"id": str(target_id), "type": int(member), "allow": str(allow), "deny": str(deny)}
+        )
+
+    def permissions_in(self, channel_id: int, user_id: int) -> int:
+        """A member's permissions in a channel: Discord's order of overwrites (@everyone, roles,
+        the member); a thread has its parent's; owner and administrators get everything."""
+        channel = self.channels[channel_id]
+        if channel["type"] == PUBLIC_THREAD and channel.get("parent_id"):
+            channel = self.channels[int(channel["parent_id"])]
+        guild_id = int(channel["guild_id"])
+        perms = self.permissions_of(guild_id, user_id)
+        if perms == ALL_PERMISSIONS:
+            return perms
+        overwrites = {o["id"]: o for o in channel.get("permission_overwrites", [])}
+        everyone = overwrites.get(str(guild_id))
+        if everyone:
+            perms = (perms & ~int(everyone["deny"])) | int(everyone["allow"])
+        roles = [overwrites[r] for r in self.members[guild_id][user_id]["roles"] if r in overwrites]
+        allow = deny = 0
+        for overwrite in roles:
+            allow |= int(overwrite["allow"])
+            deny |= int(overwrite["deny"])
+        perms = (perms & ~deny) | allow
+        mine = overwrites.get(str(user_id))
+        if mine and mine["type"] == 1:
+            perms = (perms & ~int(mine["deny"])) | int(mine["allow"])
+        return perms
+
     # ------------------------------------------------------------- failures
     def fail_channel(
         self, channel_id: int, status: int = 403, code: int = 50013, times: int | None = None
@@ -342,7 +378,16 @@ class FakeDiscord:
                 return cmd
         raise KeyError(f"/{name} was never registered (synced) with the fake Discord")
 
-    def _options(self, command: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    def _options(
+        self,
+        command: dict[str, Any],
+        values: dict[str, Any],
+        guild_id: int | None = None,
+        user_id: int | None = None,
+        resolved: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The options as Discord sends them; channel options (type 7) carry the channel's id
+        as ``value`` and the channel itself in ``resolved["channels"]``."""
         declared = {o["name"]: o for o in command.get("options", [])}
         out = []
         for name, value in values.items():
@@ -352,6 +397,11 @@ class FakeDiscord:
             choices = [c["value"] for c in option.get("choices", [])]
             if choices and value not in choices:
                 raise ValueError(f"{value!r} is not a choice of {name}: {choices}")
+            if option["type"] == CHANNEL_OPTION:
+                channel = self._resolved_channel(option, int(value), guild_id, user_id)
+                if resolved is not None:
+                    resolved.setdefault("channels", {})[channel["id"]] = channel
+                value = channel["id"]
             out.append({"name": name, "type": option["type"], "value": value})
         missing = [
             o["name"] for o in declared.values() if o.get("required") and o["name"] not in values
@@ -359,6 +409,40 @@ class FakeDiscord:
         if missing:
             raise ValueError(f"/{command['name']}: required options missing: {missing}")
         return out
+
+    def _resolved_channel(
+        self, option: dict[str, Any], channel_id: int, guild_id: int | None, user_id: int | None
+    ) -> dict[str, Any]:
+        """What Discord puts in ``data.resolved.channels``: the channel (a thread with its
+        metadata and parent) plus the invoking member's permissions in it. Discord's picker
+        offers only channels of this server and of the option's ``channel_types``."""
+        channel = self.channels.get(channel_id)
+        if channel is None or guild_id is None or channel.get("guild_id") != str(guild_id):
+            raise ValueError(f"channel {channel_id} cannot be picked from this server")
+        allowed = option.get("channel_types")
+        if allowed and channel["type"] not in allowed:
+            raise ValueError(f"channel type {channel['type']} is not one of {allowed}")
+        keys = [
+            "id",
+            "type",
+            "guild_id",
+            "name",
+            "parent_id",
+            "position",
+            "nsfw",
+            "flags",
+            "rate_limit_per_user",
+            "last_message_id",
+            "topic",
+            "thread_metadata",
+            "owner_id",
+            "message_count",
+            "member_count",
+            "total_message_sent",
+        ]
+        data = {k: channel[k] for k in keys if k in channel}
+        data["permissions"] = str(self.permissions_in(channel_id, user_id or self.member_id))
+        return data
 
     def _base_interaction(
         self,
@@ -397,7 +481,7 @@ class FakeDiscord:
         else:
             channel = self.channels[channel_id]
             guild_id = int(channel["guild_id"])
-            perms = self.permissions_of(guild_id, user_id) if permissions is None else permissions
+            perms = self.permissions_in(channel_id, user_id) if permissions is None else permissions
             member = {**self.members[guild_id][user_id], "permissions": str(perms)}
             payload.update(
                 guild_id=str(guild_id),
@@ -429,8 +513,9 @@ class FakeDiscord:
         user_id = user_id or self.member_id
         guild_id = None if dm else int(self.channels[channel_id]["guild_id"])
         command = self._find_command(name, guild_id)
+        resolved: dict[str, Any] = {}
         opts = (
-            self._options(command, options or {})
+            self._options(command, options or {}, guild_id, user_id, resolved)
             if focused is None
             else [
                 {"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
@@ -438,6 +523,8 @@ class FakeDiscord:
             ]
         )
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = resolved
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         type_ = 4 if focused else 2
