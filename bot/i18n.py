@@ -71,7 +71,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Ask an admin to do it."
         ),
         "subscribed": (
-            "Subscribed. The digest will arrive here every day at {time} ({timezone}). "
+            "Subscribed. The digest will arrive every day at {time} ({timezone}). "
             "Change it with /settings."
         ),
         "already_subscribed": (
@@ -180,7 +180,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "paper_not_found": "Hugging Face에서 논문 {arxiv_id}을(를) 찾을 수 없습니다.",
         "not_admin": "죄송합니다. 이 채팅의 구독과 설정은 관리자만 바꿀 수 있습니다. 관리자에게 요청하세요.",
         "subscribed": (
-            "구독했습니다. 매일 {time} ({timezone})에 이곳으로 다이제스트가 도착합니다. "
+            "구독했습니다. 매일 {time} ({timezone})에 다이제스트가 도착합니다. "
             "/settings 로 바꿀 수 있습니다."
         ),
         "already_subscribed": "이미 구독 중입니다: 다이제스트는 {time} ({timezone})에 도착합니다.",
