@@ -250,7 +250,9 @@ class Commands:
             log.info("searching the stored archive only: %s", exc)
         featured = self.archive.search(args, limit=10)
         if not featured:
-            return Reply(text=t("search_empty", language, query=args))
+            empty = not self.archive.stored_days()
+            key = "search_empty_archive" if empty else "search_empty"
+            return Reply(text=t(key, language, query=args))
         return Reply(
             title=t("search_title", language, query=args),
             text=t("search_intro", language, count=len(featured), query=args),

@@ -60,6 +60,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "search_title": "Search: {query}",
         "search_intro": "{count} papers match '{query}', best match first.",
         "search_empty": "No stored paper matches '{query}'. Try fewer or other words.",
+        "search_empty_archive": (
+            "The archive holds no papers yet, so there is nothing to search. It fills as days "
+            "are fetched (operators: dailypapers fetch --since YYYY-MM-DD)."
+        ),
         "paper_usage": "Which paper? Use /paper ARXIV_ID (e.g. /paper 2501.05366).",
         "bad_paper_id": (
             "'{value}' is not an arXiv id. Ids look like 2501.05366 (an arxiv.org or "
@@ -172,6 +176,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "search_title": "검색: {query}",
         "search_intro": "'{query}'와(과) 일치하는 논문 {count}편 (관련도 순).",
         "search_empty": "'{query}'와(과) 일치하는 논문이 없습니다. 다른 단어로 시도해 보세요.",
+        "search_empty_archive": (
+            "아직 보관된 논문이 없어 검색할 수 없습니다. 날짜별 논문을 가져오면 채워집니다 "
+            "(운영자: dailypapers fetch --since YYYY-MM-DD)."
+        ),
         "paper_usage": "어떤 논문인가요? /paper ARXIV_ID (예: /paper 2501.05366)",
         "bad_paper_id": (
             "'{value}'은(는) arXiv ID가 아닙니다. ID는 2501.05366 같은 형식입니다 "

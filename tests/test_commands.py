@@ -226,3 +226,10 @@ async def test_search_on_a_fresh_archive_fetches_the_latest_days_first(db) -> No
     source.down = True  # Hugging Face down: search still answers from what is stored
     again = await app.commands.run("search", "GAN baseline", private())
     assert [c.arxiv_id for c in again.cards] == ["2501.05441"]
+
+
+async def test_search_on_an_empty_archive_says_so(db) -> None:
+    app, source, _ = make_core(db, now=NOW)
+    source.days.clear()  # Hugging Face has nothing either
+    reply = await app.commands.run("search", "diffusion", private())
+    assert "archive holds no papers yet" in reply.text and "fetch --since" in reply.text
