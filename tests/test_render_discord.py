@@ -162,6 +162,9 @@ def test_compact_style_short_embeds_with_paper_buttons() -> None:
     assert first["description"] == (
         "👍 99 · Xiaoxi Li, Zhicheng\\_Dou\nSearch-o1 adds \\*agentic\\* search."
     )
+    assert first["thumbnail"] == {
+        "url": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2501.00001.png"
+    }
     assert messages[0].buttons[0] == DiscordButton("1", custom_id="/paper 2501.00001")
     assert [b.label for b in messages[1].buttons] == ["11", "12", "Hugging Face"]
     assert messages[1].buttons[-1].url == "https://huggingface.co/papers"

@@ -159,7 +159,7 @@ def card_embed(card: Card) -> dict[str, Any]:
 
 
 def compact_embed(card: Card, number: int) -> dict[str, Any]:
-    """A short embed for listings: title, link, votes, a few authors, the summary's first line."""
+    """A short embed for listings: title, link, thumbnail, votes, a few authors, the gist."""
     lines = [f"👍 {card.votes:,}"]
     if authors := shorten_authors(card.authors, max_names=3):
         lines[0] += f" · {_md(authors, 300)}"
@@ -171,6 +171,8 @@ def compact_embed(card: Card, number: int) -> dict[str, Any]:
     if url := _embed_url(card.arxiv_url):
         embed["url"] = url
     embed["description"] = "\n".join(lines)
+    if thumbnail := _embed_url(card.thumbnail_url):
+        embed["thumbnail"] = {"url": thumbnail}
     return embed
 
 
