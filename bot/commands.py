@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.archive import Archive, latest_settled_day
-from bot.cards import build_card
+from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.domain import Button, Card, FeaturedPaper, Reply, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
@@ -214,6 +214,7 @@ class Commands:
             cards=self.cards(featured, language),
             style="compact",
             day=day,
+            buttons=(Button(t("button_hf", language), url=hf_day_url(day)),),
         )
 
     async def _top(self, args: str, ctx: ChatContext, language: str) -> Reply:

@@ -67,6 +67,7 @@ async def test_today_is_the_last_finished_day_with_papers(db) -> None:
     assert reply.day == FRIDAY
     assert [c.arxiv_id for c in reply.cards] == ["2501.05366", "2501.05441", "2501.05453"]
     assert "2025-01-10" in (reply.title or "")
+    assert [b.url for b in reply.buttons] == ["https://huggingface.co/papers?date=2025-01-10"]
 
 
 async def test_today_on_monday_morning_walks_back_over_the_weekend(db) -> None:
