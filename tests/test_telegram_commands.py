@@ -230,11 +230,13 @@ async def test_settings_shortcut_buttons_check_the_presser(tg, bot) -> None:
     (shown,) = await reply_to(tg, GROUP, lambda: tg.group_message(GROUP, MEMBER, "/settings"))
     datas = [b["callback_data"] for b in shown.buttons() if "callback_data" in b]
     assert "/subscribe" in datas and "/settings style cards" in datas
-    # a member taps "Subscribe": refused, nothing stored
-    (refusal,) = await reply_to(
-        tg, GROUP, lambda: tg.press_button(shown, MEMBER, data="/subscribe")
-    )
-    assert "only this chat's admins" in refusal.plain
+    # a member taps "Subscribe": refused in a pop-up for them alone, nothing posted or stored
+    before = len(tg.sent_to(GROUP))
+    tg.press_button(shown, MEMBER, data="/subscribe")
+    await tg.wait_for(lambda: len(tg.answered_callbacks) == 1)
+    popup = tg.answered_callbacks[0]
+    assert "only this chat's admins" in popup["text"] and popup["show_alert"] in (True, "true")
+    assert len(tg.sent_to(GROUP)) == before
     assert app.subscriptions.get(target) is None
     # the admin taps the same buttons: done
     (done,) = await reply_to(tg, GROUP, lambda: tg.press_button(shown, ADMIN, data="/subscribe"))

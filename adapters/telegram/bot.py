@@ -11,9 +11,10 @@ import binascii
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Chat, ChatMember, Message, Update
+from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -28,6 +29,7 @@ from telegram.ext import (
 
 from adapters.telegram.publisher import TelegramPublisher
 from bot.app import App
+from bot.cards import clip
 from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
 from bot.i18n import t
@@ -52,6 +54,7 @@ _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
 # read-only buttons under a channel post open the bot's private chat instead of posting into
 # the channel (any subscriber can press them); the command rides in the /start payload
 PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
+CALLBACK_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery pop-up
 _START_PAYLOAD_LIMIT = 64  # Telegram: 1-64 characters of A-Z a-z 0-9 _ -
 
 
@@ -210,10 +213,12 @@ class TelegramAdapter:
         await self.answer(ctx, reply)
 
     async def _on_callback(self, update: Update, context: Context) -> None:
-        """An inline button: stop the client's spinner, then run its (reading) command.
+        """An inline button: run its command for the user who pressed it.
 
-        Under a channel post the answer goes to the presser's private chat (a t.me deep link),
-        never into the channel: every subscriber of a channel can press its buttons.
+        Reading commands stop the client's spinner first. Under a channel post their answer goes
+        to the presser's private chat (a t.me deep link), never into the channel: every
+        subscriber of a channel can press its buttons. Settings changes run first, so that a
+        refusal is a pop-up for the presser alone instead of a message in the group.
         """
         query = update.callback_query
         if query is None:
@@ -221,26 +226,37 @@ class TelegramAdapter:
         message = query.message
         data = query.data or ""
         parsed = parse_command(data)
-        url = None
-        in_channel = isinstance(message, Message) and message.chat.type == Chat.CHANNEL
-        if in_channel and parsed and parsed[0] in PRIVATE_CALLBACK_COMMANDS:
-            payload = start_payload(data)
-            url = f"https://t.me/{context.bot.username}?start={payload}" if payload else None
-        try:
-            await query.answer(url=url)
-        except TelegramError as exc:  # too old, or a network blip: still run the command
-            log.info("telegram: answerCallbackQuery failed: %s", exc)
-        if not isinstance(message, Message) or parsed is None or url is not None:
+        if not isinstance(message, Message) or parsed is None or parsed[0] not in CALLBACK_COMMANDS:
+            if parsed is not None:
+                log.warning("telegram: refused callback %r", data[:64])
+            await self._answer_query(query)
             return
-        if parsed[0] not in CALLBACK_COMMANDS:
-            log.warning("telegram: refused callback %r", data[:64])
-            return
-        if in_channel and parsed[0] in PRIVATE_CALLBACK_COMMANDS:
-            return  # no deep link fits: still never post into the channel for a reader
         ctx = self.chat_context(update, message)
-        reply = await self.app.commands.handle_text(data, ctx)
+        if parsed[0] in PRIVATE_CALLBACK_COMMANDS:
+            if message.chat.type == Chat.CHANNEL:
+                payload = start_payload(data)
+                url = f"https://t.me/{context.bot.username}?start={payload}" if payload else None
+                await self._answer_query(query, url=url)
+                return
+            await self._answer_query(query)
+            reply = await self.app.commands.handle_text(data, ctx)
+        else:
+            reply = await self.app.commands.handle_text(data, ctx)
+            if reply is not None and reply.is_error and message.chat.type != Chat.PRIVATE:
+                popup = clip(reply.text, CALLBACK_ANSWER_LIMIT)
+                await self._answer_query(query, text=popup, show_alert=True)
+                return
+            await self._answer_query(query)
         if reply is not None:
             await self.answer(ctx, reply)
+
+    @staticmethod
+    async def _answer_query(query: CallbackQuery, **answer: Any) -> None:
+        """answerCallbackQuery; a stale query (or a network blip) is logged, not fatal."""
+        try:
+            await query.answer(**answer)
+        except TelegramError as exc:
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
 
     async def _on_error(self, update: object, context: Context) -> None:
         """Log the traceback; a user only ever sees a short apology (private chats)."""
