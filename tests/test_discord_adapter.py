@@ -315,7 +315,9 @@ async def test_settings_shortcut_buttons_check_who_clicks(world: World) -> None:
     stored = world.discord._by_id[int(message["id"])]
     iid = await world.discord.inject_button(stored, "/subscribe", user_id=world.discord.member_id)
     await world.discord.wait_replied(iid)
-    assert "admins" in world.discord.replies(iid)[0]["content"]
+    refusal = world.discord.replies(iid)[0]
+    assert "admins" in refusal["content"]
+    assert refusal["flags"] & 64  # ephemeral: only the member who clicked sees it
     row = world.app.subscriptions.get(target)
     assert row is None or not row.subscribed
     iid = await world.discord.inject_button(stored, "/subscribe", user_id=world.discord.admin_id)

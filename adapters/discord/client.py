@@ -23,7 +23,7 @@ from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.render import DiscordMessage, render_reply
 from adapters.discord.send import command_of, message_kwargs
 from bot.app import App
-from bot.commands import ChatContext
+from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
 
 log = logging.getLogger(__name__)
@@ -145,8 +145,12 @@ class DailyPapersClient(discord.Client):
         if command is None:
             return
         ctx = chat_context(interaction)
+        parsed = parse_command(command)
         try:
-            await interaction.response.defer(thinking=True)
+            # like slash commands: only slow ones are deferred, so a refused settings change
+            # is answered at once and privately (ephemeral), not in a public "thinking" message
+            if parsed is None or parsed[0] in SLOW_COMMANDS:
+                await interaction.response.defer(thinking=True)
             reply = await self.app.commands.handle_text(command, ctx)
             await self.respond(interaction, reply or Reply(text="?", is_error=True))
         except Exception:
