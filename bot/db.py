@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -14,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
+DB_THREADS = 4
 
 
 def normalize_url(url: str) -> str:
@@ -74,10 +78,29 @@ def rebuild_search(engine: Engine) -> None:
 
 
 class Database:
-    """The one place that hands out sessions."""
+    """The one place that hands out sessions.
 
-    def __init__(self, engine: Engine) -> None:
+    Async code reaches the database only through :meth:`run`, which runs a function with a
+    session on a small thread pool, so a query never blocks the event loop. Sync code (the
+    migrations, one-shot CLI helpers) may still use :meth:`session` directly.
+    """
+
+    def __init__(self, engine: Engine, *, threads: int = DB_THREADS) -> None:
         self.engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+
+    def _call(self, fn: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return fn(session)
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` off the event loop; the session is closed afterwards.
+
+        ``fn`` commits itself when it writes. Return plain values or detached rows
+        (sessions use ``expire_on_commit=False``), never a lazy query.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, fn)
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> Database:
@@ -92,4 +115,5 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
