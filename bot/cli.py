@@ -48,16 +48,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def describe_settings_error(exc: ValidationError) -> str:
+    """Pydantic's errors as one sentence per setting: its name, what it accepts, its value."""
+    from bot.config import SECRET_FIELDS
+
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        message = message.replace("Input should be", "it must be")
+        shown = ""
+        value = err.get("input")
+        if field not in SECRET_FIELDS and field != "database_url" and isinstance(value, str | int):
+            shown = f"={str(value)[:40]}"
+        problems.append(f"{field.upper()}{shown} is invalid: {message}")
+    return "; ".join(problems)
+
+
 def load_settings() -> Settings:
     try:
         return Settings()
     except SettingsError as exc:
         raise fail(f"invalid configuration: {exc}. See .env.example.", 2) from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        raise fail(f"invalid configuration ({problems}). See .env.example.", 2) from None
+        raise fail(f"{describe_settings_error(exc)}. See .env.example.", 2) from None
 
 
 def with_app(

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# fields whose value is a secret: never echoed in an error line
+SECRET_FIELDS = frozenset(
+    {
+        "telegram_bot_token",
+        "discord_bot_token",
+        "llm_api_key",
+        "hf_token",
+        "telegram_webhook_secret",
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -29,19 +43,28 @@ class Settings(BaseSettings):
     # Hugging Face
     hf_api_base_url: str = "https://huggingface.co"
     hf_token: str | None = None
-    hf_timeout_seconds: float = 20.0
-    hf_max_retries: int = 4
-    hf_page_size: int = 50
-    hf_refresh_minutes: int = 30
+    hf_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    hf_max_retries: int = Field(4, ge=0, le=20)
+    hf_page_size: int = Field(50, ge=1, le=100)
+    hf_refresh_minutes: int = Field(30, ge=1, le=1440)
+    # an interactive command waits this long for Hugging Face, then answers from the archive
+    hf_command_wait_seconds: float = Field(3.0, gt=0, le=120)
+    # HF requests chat commands may make per 5 minutes (HF allows 500 anonymous): the rest of
+    # the quota is kept for the clock's morning fetch
+    hf_interactive_requests_per_5_minutes: int = Field(250, ge=1, le=100_000)
+
+    # per chat and per user limit on commands that may fetch from Hugging Face (token bucket)
+    command_rate_per_minute: float = Field(6.0, gt=0, le=6000)
+    command_burst: int = Field(10, ge=1, le=1000)
 
     # defaults for new subscriptions
     default_timezone: str = "UTC"
     default_post_time: str = "09:00"
     default_language: str = "en"
-    default_style: str = "compact"
-    default_top_n: int = 10
-    catchup_hours: int = 12
-    delivery_concurrency: int = 8
+    default_style: Literal["compact", "cards"] = "compact"
+    default_top_n: int = Field(10, ge=1, le=50)
+    catchup_hours: int = Field(12, ge=1, le=24)
+    delivery_concurrency: int = Field(8, ge=1, le=256)
 
     # Telegram
     telegram_bot_token: str | None = None
@@ -49,25 +72,78 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_webhook_listen: str = "0.0.0.0"
-    telegram_webhook_port: int = 8443
+    telegram_webhook_port: Port = 8443
+    # how long a send waits for Telegram's answer before its fate is "unknown" (not resent)
+    telegram_send_timeout_seconds: float = Field(30.0, gt=0, le=600)
 
     # Discord
     discord_bot_token: str | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
-    discord_guild_id: int | None = None
+    discord_guild_id: int | None = Field(None, ge=1)
 
     # LLM summaries (OpenAI-compatible chat completions)
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str | None = None
     llm_model: str | None = None
-    llm_timeout_seconds: float = 60.0
-    llm_concurrency: int = 4
+    llm_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    llm_concurrency: int = Field(4, ge=1, le=256)
 
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    log_level: str = "INFO"
-    tick_seconds: int = 60
+    log_level: LogLevel = "INFO"
+    tick_seconds: int = Field(60, ge=1, le=3600)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("default_style", mode="before")
+    @classmethod
+    def _lower_style(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator(
+        "hf_api_base_url",
+        "telegram_api_base_url",
+        "discord_api_base_url",
+        "llm_base_url",
+        "telegram_webhook_url",
+    )
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_ws_url(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^\s/]+", value):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "must be a database URL: sqlite:///file.db or postgresql://user:pass@host/db"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: str | None) -> str | None:
+        # Telegram: 1-256 characters, only A-Z, a-z, 0-9, _ and -
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("bot_admin_ids", mode="before")
     @classmethod

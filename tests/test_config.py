@@ -56,3 +56,59 @@ def test_admin_ids_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEFAULT_POST_TIME", "25:00")
     with pytest.raises(ValidationError, match="HH:MM"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+BAD_SETTINGS = [
+    ("TICK_SECONDS", "0", "greater than or equal to 1"),
+    ("TICK_SECONDS", "abc", "valid integer"),
+    ("LOG_LEVEL", "VERBOSE", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
+    ("HF_PAGE_SIZE", "0", "greater than or equal to 1"),
+    ("HF_PAGE_SIZE", "101", "less than or equal to 100"),
+    ("DEFAULT_STYLE", "weird", "'compact' or 'cards'"),
+    ("DEFAULT_TOP_N", "0", "greater than or equal to 1"),
+    ("TELEGRAM_WEBHOOK_PORT", "99999", "less than or equal to 65535"),
+    ("CATCHUP_HOURS", "0", "greater than or equal to 1"),
+    ("COMMAND_BURST", "0", "greater than or equal to 1"),
+    ("HF_API_BASE_URL", "ftp://example.org", "http:// or https:// URL"),
+    ("DATABASE_URL", "nonsense", "sqlite:///file.db or postgresql://"),
+    ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "A-Z, a-z, 0-9, _ and -"),
+]
+
+
+async def test_every_bad_setting_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
+    """The real CLI: one ``error:`` line naming the setting and what it accepts, exit code 2."""
+    import asyncio
+    import os
+    import sys
+
+    root = EXAMPLE.parent
+    base = {k: v for k, v in os.environ.items() if k.upper() not in example_values()}
+    base["DATABASE_URL"] = f"sqlite:///{tmp_path / 'never.db'}"
+
+    async def run(name: str, value: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "db",
+            "upgrade",
+            env={**base, name: value},
+            cwd=tmp_path,  # no .env of the developer's
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    base["PYTHONPATH"] = str(root)
+    results = await asyncio.gather(*(run(name, value) for name, value, _ in BAD_SETTINGS))
+    for (name, value, accepts), (code, out, err) in zip(BAD_SETTINGS, results, strict=True):
+        lines = err.strip().splitlines()
+        assert code == 2, (name, value, err)
+        assert len(lines) == 1 and lines[0].startswith("error: "), (name, err)
+        assert name in lines[0] and accepts in lines[0], (name, lines[0])
+        assert "Traceback" not in err and out == ""
+        if name == "TELEGRAM_WEBHOOK_SECRET":
+            assert value not in err  # secrets are never echoed
+    assert not (tmp_path / "never.db").exists()
