@@ -16,6 +16,8 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.huggingface import HuggingFaceSource
 from bot.llm import LlmClient
+from bot.redact import install as install_redaction
+from bot.redact import register as register_secrets
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -46,10 +48,12 @@ class App:
 
 
 def configure_logging(level: str) -> None:
+    """One handler on stderr; every record passes the secret filter, at every level."""
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_redaction()
     for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -62,6 +66,7 @@ def build_app(
 ) -> App:
     """Build the core. ``now`` is injectable so tests can drive the clock."""
     clock = now or utc_now
+    register_secrets(settings.secret_values())
     db = Database.from_url(settings.database_url, migrate=migrate)
     hf_http = httpx.AsyncClient(
         timeout=settings.hf_timeout_seconds,

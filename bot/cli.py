@@ -16,6 +16,8 @@ from pydantic_settings import SettingsError
 from bot.app import App, build_app, configure_logging
 from bot.config import Settings
 from bot.errors import BotError
+from bot.redact import redact, safe_url
+from bot.redact import register as register_secrets
 from bot.subscriptions import SETTINGS as SETTING_SPECS
 
 cli = typer.Typer(
@@ -44,7 +46,10 @@ class Format(StrEnum):
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    """One ``error:`` line on stderr (secrets masked), and the exit code."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("(Background on this error")]
+    typer.echo(f"error: {redact(' '.join(lines))}", err=True)
     return typer.Exit(code)
 
 
@@ -67,11 +72,13 @@ def describe_settings_error(exc: ValidationError) -> str:
 
 def load_settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except SettingsError as exc:
         raise fail(f"invalid configuration: {exc}. See .env.example.", 2) from None
     except ValidationError as exc:
         raise fail(f"{describe_settings_error(exc)}. See .env.example.", 2) from None
+    register_secrets(settings.secret_values())
+    return settings
 
 
 def with_app(
@@ -93,7 +100,9 @@ def with_app(
         try:
             app = build_app(settings)
         except Exception as exc:  # a bad DATABASE_URL, an unreachable server...
-            raise fail(f"cannot open the database {settings.database_url!r}: {exc}", 2) from None
+            raise fail(
+                f"cannot open the database {safe_url(settings.database_url)!r}: {exc}", 2
+            ) from None
         try:
             return await work(app)
         finally:
@@ -183,7 +192,7 @@ def db_upgrade() -> None:
         upgrade(engine)
         engine.dispose()
     except Exception as exc:
-        raise fail(f"cannot upgrade {settings.database_url!r}: {exc}", 2) from None
+        raise fail(f"cannot upgrade {safe_url(settings.database_url)!r}: {exc}", 2) from None
     typer.echo("Database is up to date.")
 
 
@@ -199,7 +208,7 @@ def db_rebuild_search() -> None:
         engine.dispose()
     except Exception as exc:
         raise fail(
-            f"cannot rebuild the search index of {settings.database_url!r}: {exc}", 2
+            f"cannot rebuild the search index of {safe_url(settings.database_url)!r}: {exc}", 2
         ) from None
     typer.echo("Search index rebuilt.")
 

@@ -172,6 +172,13 @@ class Settings(BaseSettings):
             raise ValueError("post time must be HH:MM (24-hour)")
         return value
 
+    def secret_values(self) -> list[str | None]:
+        """The values no log line or message may show (tokens, keys, the DB password)."""
+        from bot.redact import url_password
+
+        values: list[str | None] = [getattr(self, name) for name in sorted(SECRET_FIELDS)]
+        return [*values, url_password(self.database_url)]
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_model)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
 from bot.i18n import t
 from bot.ports import DeliveryError
+from bot.redact import register as register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +135,23 @@ class TelegramAdapter:
         assert updater is not None
         settings = self.app.settings
         if settings.telegram_webhook_url:
+            # Never accept unauthenticated updates: without a configured secret, make one for
+            # this run (setWebhook tells Telegram; anyone else's POST is refused with 403).
+            secret = settings.telegram_webhook_secret
+            if not secret:
+                secret = secrets.token_urlsafe(32)
+                register_secrets([secret])
+                log.warning(
+                    "telegram: TELEGRAM_WEBHOOK_SECRET is not set; generated a random one for "
+                    "this run (forged webhook updates are refused)"
+                )
             # the reverse proxy forwards https://host/PATH to listen:port/PATH
             await updater.start_webhook(
                 listen=settings.telegram_webhook_listen,
                 port=settings.telegram_webhook_port,
                 url_path=urlsplit(settings.telegram_webhook_url).path.lstrip("/"),
                 webhook_url=settings.telegram_webhook_url,
-                secret_token=settings.telegram_webhook_secret,
+                secret_token=secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
