@@ -11,13 +11,17 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from filelock import FileLock
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 DB_THREADS = 4
+# pg_advisory_lock key serialising migrations between processes ("dailypap" in ASCII)
+MIGRATION_LOCK_KEY = 0x6461696C79706170
+MIGRATION_LOCK_TIMEOUT = 300.0  # seconds another instance may hold the migration lock
 
 
 def normalize_url(url: str) -> str:
@@ -60,8 +64,38 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent; safe at every start)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to ``revision`` (idempotent; safe at every start).
+
+    Several instances starting together on an empty database would race to create the same
+    tables: the upgrade runs under a lock that only one process holds at a time (a PostgreSQL
+    advisory lock; a lock file next to a SQLite database). The others wait, then find the
+    schema current and do nothing.
+    """
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock for the duration of the block."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+        return
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield  # an in-memory database belongs to one process
+        return
+    with FileLock(f"{path}.migrate.lock", timeout=MIGRATION_LOCK_TIMEOUT):
+        yield
 
 
 def rebuild_search(engine: Engine) -> None:

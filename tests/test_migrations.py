@@ -75,3 +75,61 @@ async def test_search_index_can_be_rebuilt(database: str, sqlite_url: str, reque
     rebuild_search(db.engine)
     assert [fp.paper.arxiv_id for fp in archive.search("GAN baseline")] == ["2501.05441"]
     db.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_instances_starting_together_on_an_empty_database_all_migrate(
+    database: str, sqlite_url: str, request, tmp_path
+) -> None:
+    """Four ``dailypapers db upgrade`` at once, and four threads: all succeed, schema at head."""
+    import asyncio
+    import os
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DATABASE_URL=url, PYTHONPATH=str(root))
+
+    async def one() -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "db",
+            "upgrade",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+        return process.returncode, out.decode()
+
+    results = await asyncio.gather(*(one() for _ in range(4)))
+    assert all(code == 0 for code, _ in results), results
+    assert all("Database is up to date." in out for _, out in results)
+
+    # threads in one process race more tightly than processes do; start from empty again
+    if database == "postgres":
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path / 'threads.db'}"
+    engines = [make_engine(url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(upgrade, engines))
+        with engines[0].connect() as conn:
+            heads = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert len(heads) == 1
+    finally:
+        for engine in engines:
+            engine.dispose()
