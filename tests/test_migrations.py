@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -14,6 +16,7 @@ from bot.db import alembic_config, make_engine, upgrade
 
 # Full-text search is raw SQL in the migration (FTS5 tables, a GIN expression index): not models.
 SEARCH_OBJECTS = ("paper_fts", "ix_paper_search")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pending_changes(url: str) -> list:
@@ -86,14 +89,12 @@ async def test_instances_starting_together_on_an_empty_database_all_migrate(
     import os
     import sys
     from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
 
     from sqlalchemy import text
 
     url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
-    root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DATABASE_URL=url, PYTHONPATH=str(root))
+    env.update(DATABASE_URL=url, PYTHONPATH=str(ROOT))
 
     async def one() -> tuple[int | None, str]:
         process = await asyncio.create_subprocess_exec(
