@@ -25,7 +25,14 @@ from bot.domain import Card, FeaturedPaper, Reply, Style, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
-from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, Publisher, ThreadGone
+from bot.ports import (
+    ChatMoved,
+    ChatUnreachable,
+    DeliveryError,
+    Publisher,
+    SendUnknown,
+    ThreadGone,
+)
 from bot.subscriptions import Subscriptions, local_post_moment
 from bot.summaries import SummaryService
 
@@ -318,8 +325,15 @@ class Delivery:
             while sent < len(messages):
                 if redirects > 3:
                     raise DeliveryError("the chat keeps moving; giving up for now")
+                message_id: str | None
                 try:
                     message_id = await publisher.send(target, messages[sent])
+                except SendUnknown as unknown:
+                    # Issue 9 (keep in the delivery-engine rewrite): the platform took the
+                    # request but answered too late. It has usually posted the message, so it
+                    # counts as sent and is never resent: a rare lost message, never a duplicate.
+                    log.warning("subscription %s: %s; counted as sent", sub_id, unknown)
+                    message_id = None
                 except ChatMoved as moved:
                     redirects += 1
                     row = self.subscriptions.move(sub_id, moved.new_chat_id)

@@ -55,3 +55,11 @@ class ChatMoved(DeliveryError):
 
 class ThreadGone(DeliveryError):
     """The topic/thread no longer exists; the main chat still does."""
+
+
+class SendUnknown(DeliveryError):
+    """The platform did not answer in time: the message may or may not have been posted.
+
+    The delivery counts it as sent (no resend): a rare lost message rather than a rare
+    duplicate, see docs/architecture.md.
+    """

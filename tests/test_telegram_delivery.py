@@ -219,3 +219,27 @@ async def test_forum_topic_delivery_and_fallback_to_the_main_chat(settings, tg) 
         assert tg.sent_to(FORUM, 7) == []
         fallen_back = app.subscriptions.get(tg_target(FORUM))
         assert fallen_back is not None and fallen_back.thread_id == ""
+
+
+async def test_a_send_answered_after_the_read_timeout_is_not_sent_again(
+    sqlite_url, hf, tg, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram posts the message but answers after PTB's read timeout: counted as sent."""
+    settings = make_settings(sqlite_url, hf.base_url, tg, telegram_send_timeout_seconds=0.5)
+    clock = Clock(utc(9, 0))
+    async with running_bot(settings, clock) as (app, _):
+        for chat in (USER, USER2):
+            subscribe(app, tg_target(chat), time="09:00", style="cards", top="3")
+        tg.slow_next("sendmessage", 1.5, times=2)  # six slow answers, like the fault probe
+        tg.slow_next("sendphoto", 1.5, times=4)
+        for minute in (0, 1, 2, 10, 20):
+            await tick(app, clock, utc(9, minute))
+        for chat in (USER, USER2):
+            sent = bodies(tg, chat)
+            assert len(sent) == 4, sent  # intro + three cards, each exactly once
+            assert len(set(sent)) == 4
+        with app.db.session() as session:
+            rows = session.exec(select(DeliveryRow)).all()
+            assert [row.status for row in rows] == ["done", "done"]
+    unknown = [r for r in caplog.records if "counted as sent" in r.getMessage()]
+    assert len(unknown) == 6  # TELEGRAM_SEND_TIMEOUT_SECONDS reached PTB: six timed-out sends

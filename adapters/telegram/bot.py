@@ -101,6 +101,8 @@ class TelegramAdapter:
             .base_url(settings.telegram_api_base_url)
             .rate_limiter(AIORateLimiter(max_retries=max_retries))
             .concurrent_updates(16)
+            # a send waits this long for Telegram's answer; after it, its fate is unknown
+            .read_timeout(settings.telegram_send_timeout_seconds)
             .get_updates_connect_timeout(5)
             .get_updates_read_timeout(5)
             .build()

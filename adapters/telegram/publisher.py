@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -24,11 +25,12 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from adapters.telegram.render import TelegramMessage, render_reply
 from bot.domain import Reply, Target
-from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, ThreadGone
+from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, SendUnknown, ThreadGone
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,11 @@ def map_error(exc: TelegramError) -> DeliveryError:
         return DeliveryError(f"Telegram refused the message: {exc.message}")
     if isinstance(exc, RetryAfter):
         return DeliveryError(f"rate limited by Telegram beyond retries: {exc.message}")
+    if isinstance(exc, TimedOut) and not isinstance(
+        exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout
+    ):
+        # the request reached Telegram, which may well have posted it: do not send it again
+        return SendUnknown(f"Telegram did not answer in time; the message may be posted: {exc}")
     if isinstance(exc, NetworkError):
         return DeliveryError(f"Telegram could not be reached: {exc.message}")
     return DeliveryError(f"Telegram error: {exc.message}")

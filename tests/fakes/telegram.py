@@ -344,6 +344,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(9000)
         self._open_callbacks: set[str] = set()
         self._failures: list[_Failure] = []
+        self._slow: dict[str, list[float]] = {}  # method -> delays of its next answers
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last refill)
         self._group_windows: dict[int, deque[float]] = {}
         self._changed = asyncio.Condition()
@@ -476,6 +477,11 @@ class FakeTelegram:
         once ``after`` matching calls have gone through."""
         error = ApiError(status, description, parameters)
         self._failures.append(_Failure(method.lower(), error, chat_id, times, after))
+
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out at once (a message is posted)
+        but answered only after ``seconds``, like a Bot API slower than the client's timeout."""
+        self._slow.setdefault(method.lower(), []).extend([seconds] * times)
 
     # ------------------------------------------------------------------ injecting updates
 
@@ -615,6 +621,10 @@ class FakeTelegram:
             self.calls.append((method, params))
             self._maybe_fail(method, params)
             result = await handler(params)
+            delays = self._slow.get(method) or self._slow.get("*")
+            if delays:
+                await self._notify()
+                await asyncio.sleep(delays.pop(0))
         except ApiError as exc:
             return _error(exc)
         finally:
