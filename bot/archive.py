@@ -83,8 +83,9 @@ class Archive:
         """The day today's digest shows: the latest settled day that featured any papers.
 
         Why these papers? Walking back from ``latest_settled_day(now)`` skips weekends and holidays,
-        which feature nothing, so Monday's digest is Friday's papers. If every day of the last
-        ``lookback_days`` is empty, the settled day itself is returned (and shows as empty).
+        which feature nothing, so Monday's digest is Friday's papers. If no day of the last
+        ``lookback_days`` has papers, that is a fault of the source (empty answers), not ten
+        empty days: ``SourceUnavailable``, so nobody is sent an empty morning post.
         """
         settled = latest_settled_day(now)
         for back in range(self.lookback_days):
@@ -92,7 +93,10 @@ class Archive:
             await self._ensure_or_stale(day, now)
             if self._count(day) > 0:
                 return day
-        return settled
+        raise SourceUnavailable(
+            f"Hugging Face listed no papers for any of the {self.lookback_days} days up to "
+            f"{settled}; that looks like a fault on its side, asking again later."
+        )
 
     # --- fetching --------------------------------------------------------------------------------
 
@@ -101,7 +105,8 @@ class Archive:
 
         Fetched when never fetched, or when not complete and either the last fetch is older
         than the refresh interval or the day has settled since (that copy is known to be
-        unfinished). A day fetched after its settle time is complete and never fetched again.
+        unfinished). A day fetched after its settle time is complete and never fetched again,
+        unless the answer was a suspicious empty list (see ``_store_day``).
         Future days are not fetched. Raises ``SourceUnavailable`` when the source fails.
         """
         now = _utc(now)
@@ -110,20 +115,42 @@ class Archive:
         async with self._locks[day]:
             with self.db.session() as session:
                 fetched = session.get(FetchedDayRow, day)
-            if fetched is not None and (
-                fetched.complete
-                or (now < settle_time(day) and now - fetched.fetched_at < self.refresh)
-            ):
+            if fetched is not None and (fetched.complete or not self._stale(day, fetched, now)):
                 return
             papers = await self.source.fetch_day(day)
-            self._store_day(day, papers, now, had_fetch=fetched is not None)
+            self._store_day(day, papers, now)
 
-    def _store_day(
-        self, day: date, papers: Sequence[FeaturedPaper], now: datetime, *, had_fetch: bool
-    ) -> None:
-        complete = now >= settle_time(day)
+    def _stale(self, day: date, fetched: FetchedDayRow, now: datetime) -> bool:
+        """An unfinished copy is refreshed once per interval, and once more after settling."""
+        fetched_at = _utc(fetched.fetched_at)
+        settles = settle_time(day)
+        return now - fetched_at >= self.refresh or (fetched_at < settles <= now)
+
+    def _store_day(self, day: date, papers: Sequence[FeaturedPaper], now: datetime) -> None:
+        """Store a fetched day. An empty answer is not proof of an empty day.
+
+        ``[]`` for a weekday (Hugging Face features papers every weekday) or for a day we had
+        papers for is kept unfinished, so it is asked again at the next refresh, and never
+        replaces the papers we have. Only an empty weekend day can be complete.
+        """
+        settled = now >= settle_time(day)
+        complete = settled
         ids = [fp.paper.arxiv_id for fp in papers]
         with self.db.session() as session:
+            stored = int(
+                session.exec(
+                    select(func.count()).select_from(FeaturedRow).where(col(FeaturedRow.day) == day)
+                ).one()
+            )
+            if not papers and (day.weekday() < 5 or stored > 0):
+                complete = False
+                if settled or stored:
+                    log.warning(
+                        "Hugging Face listed no papers for %s (%d stored); keeping what we had "
+                        "and asking again later",
+                        day,
+                        stored,
+                    )
             if papers:
                 upsert_papers(session, [fp.paper for fp in papers], now)
                 _upsert(
@@ -148,12 +175,17 @@ class Archive:
                         col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
                     )
                 )
-            elif had_fetch:
-                log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
             _upsert(
                 session,
                 FetchedDayRow,
-                [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
+                [
+                    {
+                        "day": day,
+                        "fetched_at": now,
+                        "paper_count": len(ids) or stored,
+                        "complete": complete,
+                    }
+                ],
                 keys=["day"],
                 update=["fetched_at", "paper_count", "complete"],
             )

@@ -220,7 +220,12 @@ class Commands:
     async def _top(self, args: str, ctx: ChatContext, language: str) -> Reply:
         n, days, period = parse_top(args, language)
         now = self.now()
-        end = await self.archive.todays_digest_date(now)
+        try:
+            end = await self.archive.todays_digest_date(now)
+        except SourceUnavailable:
+            if not self.archive.stored_days():
+                raise
+            end = latest_settled_day(now)  # nothing recent: the archive's last week below
         start = end - timedelta(days=days - 1)
         featured = await self.archive.top(n, days, now, end=end)
         intro = ""

@@ -15,7 +15,7 @@ from bot.archive import Archive, latest_settled_day, settle_time
 from bot.db import Database
 from bot.errors import BadArgument, SourceUnavailable
 from bot.huggingface import HuggingFaceSource
-from bot.models import FeaturedRow, PaperRow
+from bot.models import FeaturedRow, FetchedDayRow, PaperRow
 from tests.fakes.hf_data import SEED_IDS, load_day, make_item
 from tests.fakes.huggingface import FakeHuggingFace
 
@@ -95,12 +95,66 @@ async def test_digest_date_before_settle_time_is_the_day_before_yesterday(archiv
 
 
 async def test_digest_date_when_everything_is_empty(database, hf):
+    """Empty answers for every day are a fault of the source, not an empty digest."""
     hf.days = {}
     async with httpx.AsyncClient(trust_env=False) as client:
         source = HuggingFaceSource(client, hf.base_url, token=None)
         archive = Archive(database, source, lookback_days=4)
-        assert await archive.todays_digest_date(MONDAY_MORNING) == date(2025, 1, 12)
+        with pytest.raises(SourceUnavailable, match="no papers for any of the 4 days"):
+            await archive.todays_digest_date(MONDAY_MORNING)
     assert hf.count() == 4
+
+
+async def test_empty_answers_do_not_blank_the_lookback(archive, hf, database):
+    """Hugging Face answers [] for every day for a while: nothing is stored as finished-empty,
+    and once it answers again (after the refresh interval) the days are fetched and shown."""
+    real_days = dict(hf.days)
+    hf.days = {}
+    with pytest.raises(SourceUnavailable):
+        await archive.todays_digest_date(MONDAY_MORNING)
+    with database.session() as session:
+        rows = {row.day: row for row in session.exec(select(FetchedDayRow)).all()}
+    assert len(rows) == 10
+    weekdays = [day for day in rows if day.weekday() < 5]
+    assert weekdays and not any(rows[day].complete for day in weekdays)
+    # within the refresh interval the empty copies are not asked for again
+    with pytest.raises(SourceUnavailable):
+        await archive.todays_digest_date(MONDAY_MORNING + timedelta(minutes=10))
+    assert hf.count() == 10
+    hf.days = real_days
+    later = MONDAY_MORNING + timedelta(minutes=31)
+    assert await archive.todays_digest_date(later) == FRI
+    assert len(await archive.day(FRI, later)) == 10
+
+
+async def test_an_empty_answer_for_a_settled_weekday_is_asked_again(archive, hf, database):
+    """[] for Friday after it settled is stored unfinished; the digest walks back meanwhile."""
+    thu = date(2025, 1, 9)
+    hf.set_day("2025-01-09", load_day("2025-01-10")[:3])
+    fri_items = hf.days["2025-01-10"]
+    hf.set_day("2025-01-10", [])
+    saturday = at(date(2025, 1, 11), 9)
+    assert await archive.todays_digest_date(saturday) == thu
+    hf.set_day("2025-01-10", fri_items)
+    assert await archive.todays_digest_date(saturday + timedelta(minutes=5)) == thu
+    assert await archive.todays_digest_date(saturday + timedelta(minutes=31)) == FRI
+    assert featured_rows(database, FRI) == 10
+
+
+async def test_a_settled_day_with_papers_is_never_overwritten_with_nothing(archive, hf, database):
+    noon = at(FRI, 12)
+    assert len(await archive.day(FRI, noon)) == 10
+    hf.set_day("2025-01-10", [])
+    after_settle = at(date(2025, 1, 11), 9)
+    assert len(await archive.day(FRI, after_settle)) == 10  # the empty answer changed nothing
+    with database.session() as session:
+        row = session.get(FetchedDayRow, FRI)
+        assert row is not None and not row.complete and row.paper_count == 10
+    hf.set_day("2025-01-10", load_day("2025-01-10"))
+    assert len(await archive.day(FRI, after_settle + timedelta(minutes=31))) == 10
+    with database.session() as session:
+        row = session.get(FetchedDayRow, FRI)
+        assert row is not None and row.complete  # a real answer settles it
 
 
 # --- fetching and storing -------------------------------------------------------------------

@@ -126,10 +126,24 @@ async def test_digest_other_formats_and_limit(cli: Cli) -> None:
     assert discord.code == 0 and "embeds" in discord.out
 
 
-async def test_default_digest_is_todays_digest(cli: Cli) -> None:
+async def test_default_digest_is_todays_digest(cli: Cli, hf: FakeHuggingFace) -> None:
+    from datetime import UTC, datetime
+
+    from tests.fakes.hf_data import SEED_DAY, load_day
+    from tests.fakes.huggingface import recent_weekdays
+
+    for day in recent_weekdays(datetime.now(UTC).date()):
+        hf.set_day(day, load_day(SEED_DAY))
     result = await cli("digest", "--format", "markdown")
     assert result.code == 0, result.err
     assert result.out.startswith("## Daily Papers (")
+
+
+async def test_digest_when_the_source_lists_nothing_recent_says_so(cli: Cli) -> None:
+    """Empty answers for ten days are a fault of the source: one error line, not an empty day."""
+    result = await cli("digest", "--format", "markdown")
+    assert result.code == 1 and result.out == ""
+    assert result.err.startswith("error: Hugging Face listed no papers for any of the 10 days")
 
 
 async def test_console_answers_a_script(cli: Cli) -> None:
