@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.db import is_outage, one_line
+
 log = logging.getLogger(__name__)
 
 
@@ -21,6 +23,7 @@ class Ticker:
 
     def __init__(self, tick: Callable[[], Awaitable[object]], seconds: int = 60) -> None:
         self._tick = tick
+        self.database_down = False  # during an outage: one warning, then one line when back
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
             self._run,
@@ -35,9 +38,19 @@ class Ticker:
     async def _run(self) -> None:
         try:
             report = await self._tick()
-            log.debug("tick: %s", report)
-        except Exception:  # a failing tick must not stop the clock
-            log.exception("tick failed")
+        except Exception as exc:  # a failing tick must not stop the clock
+            if not is_outage(exc):
+                log.exception("tick failed")
+            elif not self.database_down:
+                self.database_down = True
+                log.warning(
+                    "database unavailable; the clock keeps trying every tick: %s", one_line(exc)
+                )
+            return
+        if self.database_down:
+            self.database_down = False
+            log.warning("database is back; the clock is running again")
+        log.debug("tick: %s", report)
 
     def start(self) -> None:
         self.scheduler.start()

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
+from bot.db import is_outage, one_line
 from bot.domain import Button, Card, FeaturedPaper, Reply, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
@@ -147,7 +148,12 @@ class Commands:
         return [(name, texts[name]) for name in self.NAMES]
 
     def language_of(self, ctx: ChatContext) -> str:
-        row = self.subscriptions.get(ctx.target)
+        try:
+            row = self.subscriptions.get(ctx.target)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            return self.settings.default_language  # the error reply comes from run()
         return row.language if row else self.settings.default_language
 
     async def handle_text(
@@ -174,7 +180,10 @@ class Commands:
             return Reply(text=t("source_down", language), is_error=True)
         except BotError as exc:
             return Reply(text=str(exc), is_error=True)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                log.warning("database unavailable for /%s: %s", name, one_line(exc))
+                return Reply(text=t("db_down", language), is_error=True)
             log.exception("command /%s failed", name)
             return Reply(text=t("internal_error", language), is_error=True)
 

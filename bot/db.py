@@ -14,6 +14,8 @@ from alembic.config import Config
 from filelock import FileLock
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +24,24 @@ DB_THREADS = 4
 # pg_advisory_lock key serialising migrations between processes ("dailypap" in ASCII)
 MIGRATION_LOCK_KEY = 0x6461696C79706170
 MIGRATION_LOCK_TIMEOUT = 300.0  # seconds another instance may hold the migration lock
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Is this the database being unreachable (not a bug in a query)?
+
+    Connection refused or reset, a server restart, a pool timeout, SQLite unable to open or
+    lock its file: ``OperationalError``/``InterfaceError``, or a DBAPI error that invalidated
+    the connection. Such an error says "try again shortly", not "something went wrong".
+    """
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's first line (SQLAlchemy's messages run to several)."""
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 
 
 def normalize_url(url: str) -> str:

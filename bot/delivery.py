@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.archive import Archive
 from bot.cards import build_card
-from bot.db import Database
+from bot.db import Database, is_outage
 from bot.domain import Card, FeaturedPaper, Reply, Style, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
@@ -366,6 +366,8 @@ class Delivery:
             log.warning("delivery to subscription %s failed: %s", sub_id, exc)
             return
         except Exception as exc:  # one chat never holds up the others
+            if is_outage(exc):
+                raise  # the database is down for everyone: the clock logs it once
             log.exception("delivery to subscription %s failed", sub_id)
             error = f"{type(exc).__name__}: {exc}"
             self.ledger.finish(delivery_id, "failed", error, total=len(messages))

@@ -23,5 +23,9 @@ class SourceUnavailable(BotError):
     """Hugging Face (or another outside service) could not be reached or answered badly."""
 
 
+class DatabaseUnavailable(BotError):
+    """The database cannot be reached (a connection error, a restart, a cut network)."""
+
+
 class PlatformUnavailable(BotError):
     """A chat platform could not be started (bad token, unreachable API)."""

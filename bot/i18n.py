@@ -114,6 +114,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "text_hint": "Send /help to see what I can do.",
         "source_down": "Hugging Face could not be reached right now. Please try again in a while.",
         "internal_error": "Something went wrong on my side. Please try again later.",
+        "db_down": "The database is unavailable right now. Please try again shortly.",
+        "slow_down": (
+            "Please slow down: that was a lot of requests. Try again in {seconds} seconds."
+        ),
+        "source_late": (
+            "Hugging Face is slow to answer: this is what I had stored; fresh data is on its way."
+        ),
         "empty_note": "No papers for {day} matched this chat's filters.",
         "thread_gone_note": (
             "The topic this chat's digest was set to post in no longer exists, so it is "
@@ -225,6 +232,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "text_hint": "/help 를 보내면 사용법을 알려 드립니다.",
         "source_down": "지금은 Hugging Face에 연결할 수 없습니다. 잠시 후 다시 시도하세요.",
         "internal_error": "문제가 발생했습니다. 잠시 후 다시 시도하세요.",
+        "db_down": "지금은 데이터베이스를 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
+        "slow_down": "요청이 너무 많습니다. {seconds}초 후에 다시 시도하세요.",
+        "source_late": (
+            "Hugging Face의 응답이 늦어 저장된 내용을 보여 드립니다. 새 데이터를 가져오는 중입니다."
+        ),
         "empty_note": "{day}에는 이 채팅의 필터에 맞는 논문이 없습니다.",
         "thread_gone_note": (
             "다이제스트를 올리던 토픽이 더 이상 없어서, 앞으로는 이곳에 올립니다."

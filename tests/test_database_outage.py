@@ -1,0 +1,84 @@
+"""The database cut while the bot runs: users are told to try again shortly, the clock logs
+one warning per outage (no traceback per tick) and one line when the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.clock import Ticker
+from bot.db import Database, normalize_url
+from bot.i18n import t
+from tests.fakes.core import make_core, private
+from tests.fakes.tcp_proxy import TcpProxy
+
+
+def clock_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "bot.clock"]
+
+
+async def test_postgresql_cut_for_a_while(postgres_url: str, caplog) -> None:
+    Database.from_url(postgres_url).dispose()  # schema in place
+    direct = make_url(normalize_url(postgres_url))
+    with TcpProxy(direct.host or "127.0.0.1", direct.port or 5432) as proxy:
+        url = direct.set(host="127.0.0.1", port=proxy.port)
+        db = Database.from_url(url.render_as_string(hide_password=False), migrate=False)
+        app, _, _ = make_core(db)
+        try:
+            assert not (await app.commands.run("settings", "language ko", private())).is_error
+            assert not (await app.commands.run("today", "", private())).is_error
+
+            proxy.cut()
+            for command, args in (("today", ""), ("settings", "time 08:30"), ("search", "GAN")):
+                reply = await app.commands.run(command, args, private())
+                assert reply.is_error and reply.text == t("db_down", "en"), reply.text
+            unknown = await app.commands.handle_text("/nosuch", private())
+            assert unknown is not None and "/nosuch" in unknown.text
+
+            ticker = Ticker(app.delivery.tick, seconds=1)
+            caplog.clear()
+            with caplog.at_level(logging.INFO):
+                ticker.start()
+                await asyncio.sleep(3.5)  # three or four ticks during the outage
+                down = clock_lines(caplog)
+                assert [r.levelname for r in down] == ["WARNING"], down
+                assert "database unavailable" in down[0].getMessage()
+                assert down[0].exc_info is None and "\n" not in down[0].getMessage()
+
+                proxy.restore()
+                await asyncio.sleep(2.5)
+                ticker.shutdown()
+            lines = [r.getMessage() for r in clock_lines(caplog)]
+            assert len(lines) == 2 and "database is back" in lines[1], lines
+            assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+            back = await app.commands.run("today", "", private())
+            assert not back.is_error and back.cards  # in Korean again: nothing was lost
+            assert "2025-01-10" in (back.title or "")
+            assert app.commands.language_of(private()) == "ko"
+        finally:
+            db.dispose()
+
+
+async def test_sqlite_that_cannot_be_opened(tmp_path: Path, caplog) -> None:
+    gone = tmp_path / "missing-dir" / "bot.db"
+    db = Database.from_url(f"sqlite:///{gone}", migrate=False)
+    app, _, _ = make_core(db)
+    try:
+        reply = await app.commands.run("today", "", private())
+        assert reply.is_error and reply.text == t("db_down", "en")
+        ticker = Ticker(app.delivery.tick, seconds=1)
+        with caplog.at_level(logging.INFO):
+            for _ in range(3):
+                await ticker._run()
+        assert [r.levelname for r in clock_lines(caplog)] == ["WARNING"]
+    finally:
+        db.dispose()
+
+
+async def test_db_down_is_localised(tmp_path: Path) -> None:
+    assert t("db_down", "ko") != t("db_down", "en") and "데이터베이스" in t("db_down", "ko")
