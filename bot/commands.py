@@ -13,7 +13,14 @@ from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.db import is_outage, one_line
 from bot.domain import Button, Card, FeaturedPaper, Reply, Target
-from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
+from bot.errors import (
+    BadArgument,
+    BotError,
+    DatabaseUnavailable,
+    NotAllowed,
+    NotFound,
+    SourceUnavailable,
+)
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
 from bot.models import SubscriptionRow
 from bot.subscriptions import Subscriptions, describe
@@ -178,10 +185,13 @@ class Commands:
         except SourceUnavailable as exc:
             log.warning("source unavailable for /%s: %s", name, exc)
             return Reply(text=t("source_down", language), is_error=True)
+        except DatabaseUnavailable as exc:
+            log.warning("database unavailable for /%s: %s", name, one_line(exc))
+            return Reply(text=t("db_down", language), is_error=True)
         except BotError as exc:
             return Reply(text=str(exc), is_error=True)
         except Exception as exc:
-            if is_outage(exc):
+            if is_outage(exc):  # raised outside Database.session (an engine-level call)
                 log.warning("database unavailable for /%s: %s", name, one_line(exc))
                 return Reply(text=t("db_down", language), is_error=True)
             log.exception("command /%s failed", name)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
+from bot.errors import DatabaseUnavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 DB_THREADS = 4
@@ -33,7 +35,7 @@ def is_outage(exc: BaseException) -> bool:
     lock its file: ``OperationalError``/``InterfaceError``, or a DBAPI error that invalidated
     the connection. Such an error says "try again shortly", not "something went wrong".
     """
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+    if isinstance(exc, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -144,7 +146,7 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
 
     def _call(self, fn: Callable[[Session], T]) -> T:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self.session() as session:
             return fn(session)
 
     async def run(self, fn: Callable[[Session], T]) -> T:
@@ -165,8 +167,19 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            yield session
+        """A session; the database being unreachable surfaces as ``DatabaseUnavailable``."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:
+            if is_outage(exc):
+                raise DatabaseUnavailable(
+                    f"The database is unavailable right now ({one_line(exc)}). "
+                    "Please try again shortly."
+                ) from exc
+            raise
 
     def dispose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
