@@ -41,6 +41,7 @@ class App:
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        await self.archive.aclose()
         await self.summaries.aclose()
         for client in self.clients:
             await client.aclose()
@@ -81,7 +82,12 @@ def build_app(
         max_retries=settings.hf_max_retries,
         timeout=settings.hf_timeout_seconds,
     )
-    archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
+    archive = Archive(
+        db,
+        source,
+        refresh=timedelta(minutes=settings.hf_refresh_minutes),
+        interactive_fetches=settings.hf_interactive_requests_per_5_minutes,
+    )
     clients = [hf_http]
     llm = None
     if settings.llm_enabled:

@@ -12,18 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy import delete, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.domain import FeaturedPaper, PaperInfo
-from bot.errors import BadArgument, SourceUnavailable
+from bot.errors import BadArgument, SourceUnavailable, TooManyRequests
 from bot.models import FeaturedRow, FetchedDayRow, PaperRow
 from bot.ports import PaperSource
 
@@ -42,6 +45,40 @@ PG_SEARCH_DOCUMENT = (
 )
 # FTS5 column weights: title, abstract, authors, keywords, ai_summary
 SQLITE_RANK = "bm25(paper_fts, 10.0, 1.0, 3.0, 4.0, 2.0)"
+
+
+@dataclass
+class Patience:
+    """How long an interactive command may wait for the source, and whether it had to stop."""
+
+    deadline: float  # event loop time
+    late: bool = False  # some data shown is older than the source would have given
+
+
+_patience: ContextVar[Patience | None] = ContextVar("archive_patience", default=None)
+
+
+@contextmanager
+def impatient(seconds: float) -> Iterator[Patience]:
+    """Within this block the archive waits at most ``seconds`` in all for the source.
+
+    A fetch that takes longer goes on in the background (and stores what it gets); meanwhile
+    the stored copy is served and ``Patience.late`` is set, so the reply can say so. Fetches
+    started here count against the interactive share of the source's quota.
+    """
+    state = Patience(asyncio.get_running_loop().time() + seconds)
+    token = _patience.set(state)
+    try:
+        yield state
+    finally:
+        _patience.reset(token)
+
+
+def note_late() -> None:
+    """Within ``impatient``: what is shown is the stored copy, not the source's latest."""
+    patience = _patience.get()
+    if patience is not None:
+        patience.late = True
 
 
 def settle_time(day: date) -> datetime:
@@ -70,12 +107,23 @@ class Archive:
         *,
         refresh: timedelta = timedelta(minutes=30),
         lookback_days: int = LOOKBACK_DAYS,
+        interactive_fetches: int = 250,
     ) -> None:
         self.db = db
         self.source = source
         self.refresh = refresh
         self.lookback_days = lookback_days
-        self._locks: defaultdict[date, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # one fetch per day at a time; everyone who needs that day waits for the same one
+        self._inflight: dict[date, asyncio.Task[None]] = {}
+        # the share of Hugging Face's 500 requests / 5 minutes chat commands may use
+        self._interactive = AsyncLimiter(max(interactive_fetches, 1), 300)
+
+    async def aclose(self) -> None:
+        """Cancel fetches still running in the background (at shutdown)."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- which day -------------------------------------------------------------------------------
 
@@ -88,11 +136,20 @@ class Archive:
         empty days: ``SourceUnavailable``, so nobody is sent an empty morning post.
         """
         settled = latest_settled_day(now)
+        unreachable: SourceUnavailable | None = None
         for back in range(self.lookback_days):
             day = settled - timedelta(days=back)
-            await self._ensure_or_stale(day, now)
+            try:
+                await self._ensure_or_stale(day, now)
+            except SourceUnavailable as exc:  # never fetched, source down: look further back
+                unreachable = unreachable or exc
+                continue
             if self._count(day) > 0:
+                if unreachable is not None:
+                    note_late()
                 return day
+        if unreachable is not None:
+            raise unreachable
         raise SourceUnavailable(
             f"Hugging Face listed no papers for any of the {self.lookback_days} days up to "
             f"{settled}; that looks like a fault on its side, asking again later."
@@ -112,13 +169,47 @@ class Archive:
         now = _utc(now)
         if day > now.date():
             return
-        async with self._locks[day]:
+        task = self._inflight.get(day)
+        if task is None:
             with self.db.session() as session:
                 fetched = session.get(FetchedDayRow, day)
             if fetched is not None and (fetched.complete or not self._stale(day, fetched, now)):
                 return
-            papers = await self.source.fetch_day(day)
-            self._store_day(day, papers, now)
+            if _patience.get() is not None:  # a chat command: within its share of the quota
+                if not self._interactive.has_capacity():
+                    raise TooManyRequests(
+                        "Too many requests to Hugging Face from chats; try again in a minute.",
+                        retry_after=60,
+                    )
+                await self._interactive.acquire()  # has capacity: returns at once
+            task = self._inflight.get(day) or self._start_fetch(day, now)
+        patience = _patience.get()
+        if patience is None:
+            await asyncio.shield(task)
+            return
+        remaining = patience.deadline - asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=max(remaining, 0))
+        except TimeoutError:
+            raise SourceUnavailable(
+                f"Hugging Face has not answered for {day} yet (still asking)"
+            ) from None
+
+    def _start_fetch(self, day: date, now: datetime) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._fetch(day, now), name=f"fetch {day}")
+        self._inflight[day] = task
+        task.add_done_callback(lambda done: self._fetched(day, done))
+        return task
+
+    async def _fetch(self, day: date, now: datetime) -> None:
+        papers = await self.source.fetch_day(day)
+        self._store_day(day, papers, now)
+
+    def _fetched(self, day: date, task: asyncio.Task[None]) -> None:
+        if self._inflight.get(day) is task:
+            del self._inflight[day]
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("fetching %s failed: %s", day, task.exception())
 
     def _stale(self, day: date, fetched: FetchedDayRow, now: datetime) -> bool:
         """An unfinished copy is refreshed once per interval, and once more after settling."""
@@ -195,11 +286,12 @@ class Archive:
         """``ensure_day``, but a day fetched before is served stale when the source is down."""
         try:
             await self.ensure_day(day, now)
-        except SourceUnavailable as exc:
+        except (SourceUnavailable, TooManyRequests) as exc:
             with self.db.session() as session:
                 if session.get(FetchedDayRow, day) is None:
                     raise
             log.warning("Serving stored papers of %s: %s", day, exc)
+            note_late()
 
     async def backfill(self, since: date, until: date, now: datetime) -> int:
         """Ensure every day from ``since`` to ``until`` (inclusive); returns the papers stored."""

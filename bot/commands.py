@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from bot.archive import Archive, latest_settled_day
+from bot.archive import Archive, impatient, latest_settled_day, note_late
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.db import is_outage, one_line
@@ -20,8 +21,10 @@ from bot.errors import (
     NotAllowed,
     NotFound,
     SourceUnavailable,
+    TooManyRequests,
 )
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.limits import CommandLimiter
 from bot.models import SubscriptionRow
 from bot.subscriptions import Subscriptions, describe
 from bot.summaries import SummaryService
@@ -37,6 +40,9 @@ _ARXIV_ID = re.compile(
     re.I,
 )
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# commands that may fetch from Hugging Face: limited per chat and per user, and they wait for
+# the source at most HF_COMMAND_WAIT_SECONDS before answering from the archive
+FETCHING = frozenset({"today", "date", "top", "search", "paper"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,10 @@ def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
     return n, days, period
 
 
+def _prefixed(note: str, text: str) -> str:
+    return f"{note}\n{text}" if text else note
+
+
 class Commands:
     """/today /date /top /search /paper /help /start /subscribe /unsubscribe /settings."""
 
@@ -137,6 +147,7 @@ class Commands:
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.now = now
+        self.limiter = CommandLimiter(settings.command_rate_per_minute, settings.command_burst)
         self._handlers: dict[str, Callable[[str, ChatContext, str], Awaitable[Reply]]] = {
             "today": self._today,
             "date": self._date,
@@ -180,8 +191,21 @@ class Commands:
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
+        name = name.lower()
         try:
-            return await handler(args.strip(), ctx, language)
+            if name not in FETCHING or ctx.platform == "console":  # the operator's terminal
+                return await handler(args.strip(), ctx, language)
+            retry = await self.limiter.take(self._limit_keys(ctx))
+            if retry is not None:
+                raise TooManyRequests("slow down", retry_after=retry)
+            with impatient(self.settings.hf_command_wait_seconds) as patience:
+                reply = await handler(args.strip(), ctx, language)
+            if patience.late and not reply.is_error:
+                reply = replace(reply, text=_prefixed(t("source_late", language), reply.text))
+            return reply
+        except TooManyRequests as exc:
+            seconds = max(1, math.ceil(exc.retry_after))
+            return Reply(text=t("slow_down", language, seconds=seconds), is_error=True)
         except SourceUnavailable as exc:
             log.warning("source unavailable for /%s: %s", name, exc)
             return Reply(text=t("source_down", language), is_error=True)
@@ -196,6 +220,13 @@ class Commands:
                 return Reply(text=t("db_down", language), is_error=True)
             log.exception("command /%s failed", name)
             return Reply(text=t("internal_error", language), is_error=True)
+
+    @staticmethod
+    def _limit_keys(ctx: ChatContext) -> list[str]:
+        keys = [f"chat:{ctx.platform}:{ctx.chat_id}"]
+        if ctx.user_id:
+            keys.append(f"user:{ctx.platform}:{ctx.user_id}")
+        return keys
 
     # --- reading commands -------------------------------------------------------------
 
@@ -273,6 +304,7 @@ class Commands:
             await self.archive.todays_digest_date(self.now())
         except SourceUnavailable as exc:
             log.info("searching the stored archive only: %s", exc)
+            note_late()
         featured = self.archive.search(args, limit=10)
         if not featured:
             empty = not self.archive.stored_days()

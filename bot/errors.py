@@ -23,6 +23,14 @@ class SourceUnavailable(BotError):
     """Hugging Face (or another outside service) could not be reached or answered badly."""
 
 
+class TooManyRequests(BotError):
+    """A chat or user asks faster than the limits allow; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: float = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DatabaseUnavailable(BotError):
     """The database cannot be reached (a connection error, a restart, a cut network)."""
 
