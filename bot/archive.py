@@ -441,18 +441,35 @@ class Archive:
 
 
 def _search_words(query: str) -> list[str]:
-    """The plain words of a query; search operators typed out of habit (AND, OR...) are dropped.
+    """The plain words of a query, the same for SQLite and PostgreSQL.
 
-    An English possessive or contraction ending ("model's", "don’t") is dropped too: SQLite would
-    otherwise require a word "s" that PostgreSQL ignores as a stop word.
+    Every word is a plain term: quotes, ``*``, parentheses and the like are not syntax. Search
+    operators typed out of habit (AND, OR...) are dropped. English stop words are dropped too,
+    as PostgreSQL's ``english`` configuration does: SQLite would otherwise require them, so
+    ``/search OR`` or ``/search a*`` found papers on one database and nothing on the other. An
+    English possessive or contraction ending ("model's", "don’t") is dropped for the same reason.
     """
     words = re.findall(r"\w+", _CONTRACTION.sub(" ", query))
-    plain = [word for word in words if word not in _OPERATORS]
-    return (plain or words)[:MAX_SEARCH_WORDS]
+    plain = [word for word in words if word not in _OPERATORS] or words
+    return [word for word in plain if word.lower() not in STOP_WORDS][:MAX_SEARCH_WORDS]
 
 
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _CONTRACTION = re.compile(r"(?<=\w)['’](?:s|t|d|m|ll|re|ve)\b", re.IGNORECASE)
+# PostgreSQL's english.stop (Snowball's list): the words its 'english' search configuration skips
+_STOP_WORDS_TEXT = """
+    i me my myself we our ours ourselves you your yours yourself
+    yourselves he him his himself she her hers herself it its itself
+    they them their theirs themselves what which who whom this that
+    these those am is are was were be been being have has had
+    having do does did doing a an the and but if or because as
+    until while of at by for with about against between into through
+    during before after above below to from up down in out on off
+    over under again further then once here there when where why how
+    all any both each few more most other some such no nor not only
+    own same so than too very s t can will just don should now
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
 def _featured(paper: PaperRow, featured: FeaturedRow | None) -> FeaturedPaper:

@@ -28,6 +28,7 @@ from bot.limits import CommandLimiter
 from bot.models import SubscriptionRow
 from bot.subscriptions import Subscriptions, describe
 from bot.summaries import SummaryService
+from bot.untrusted import command_text
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class Commands:
     async def handle_text(
         self, text: str, ctx: ChatContext, *, bot_username: str | None = None
     ) -> Reply | None:
-        parsed = parse_command(text, bot_username)
+        parsed = parse_command(command_text(text), bot_username)
         if parsed is None:
             return None
         name, args = parsed
@@ -192,6 +193,7 @@ class Commands:
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
         name = name.lower()
+        args = command_text(args)
         try:
             if name not in FETCHING or ctx.platform == "console":  # the operator's terminal
                 return await handler(args.strip(), ctx, language)
@@ -397,9 +399,10 @@ class Commands:
                 text=shown + "\n\n" + t("settings_help", language),
                 buttons=self.settings_shortcuts(row, language),
             )
-        key, _, value = args.partition(" ")
-        if not value.strip():
+        parts = args.split(None, 1)  # any whitespace separates the key from its value
+        if len(parts) < 2 or not parts[1].strip():
             raise BadArgument(t("settings_help", language))
+        key, value = parts
         await self.require_admin(ctx, language)
         name, stored = self.subscriptions.set(ctx.target, key, value, language)
         if name == "language":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -159,11 +158,12 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _check_tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA timezone {value!r}") from exc
-        return value
+        from bot.timezones import canonical_timezone
+
+        canonical = canonical_timezone(value)
+        if canonical is None:
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. UTC, Europe/Berlin)")
+        return canonical
 
     @field_validator("default_post_time")
     @classmethod

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from bot.untrusted import clean_fields
+
 Style = Literal["compact", "cards"]
 STYLES: tuple[Style, ...] = ("compact", "cards")
 
@@ -34,6 +36,9 @@ class PaperInfo:
     published_at: datetime | None = None
     thumbnail: str | None = None
 
+    def __post_init__(self) -> None:
+        clean_fields(self)  # no bidi controls in untrusted text
+
 
 @dataclass(frozen=True)
 class FeaturedPaper:
@@ -55,6 +60,9 @@ class Summary:
     text: str | None = None
     language: str = "en"
     source: Literal["offline", "llm"] = "offline"
+
+    def __post_init__(self) -> None:
+        clean_fields(self)  # no bidi controls in untrusted text
 
     @property
     def has_sections(self) -> bool:
@@ -85,6 +93,9 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+
+    def __post_init__(self) -> None:
+        clean_fields(self)  # no bidi controls in untrusted text
 
     @property
     def arxiv_url(self) -> str:
@@ -117,6 +128,9 @@ class Button:
     url: str | None = None
     command: str | None = None
 
+    def __post_init__(self) -> None:
+        clean_fields(self)  # no bidi controls in untrusted text
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -133,6 +147,9 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+
+    def __post_init__(self) -> None:
+        clean_fields(self)  # no bidi controls in untrusted text
 
 
 @dataclass(frozen=True)

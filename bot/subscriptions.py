@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -21,6 +21,8 @@ from bot.domain import STYLES, Target
 from bot.errors import BadArgument, NotFound
 from bot.i18n import t
 from bot.models import SubscriptionRow, utcnow
+from bot.timezones import canonical_timezone
+from bot.untrusted import command_text
 
 MAX_TOP = 50
 MAX_KEYWORDS = 20
@@ -65,20 +67,14 @@ _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
 
 
-def _canonical_timezones() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
-
-
-_TIMEZONES = _canonical_timezones()
-
-
 def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec, Any]:
     """Validate one ``/settings KEY VALUE``; raise BadArgument naming the valid values."""
+    key = command_text(key).strip()
     name = ALIASES.get(key.lower(), key.lower())
     spec = SETTINGS.get(name)
     if spec is None:
         raise BadArgument(t("unknown_setting", language, key=key, keys=", ".join(SETTINGS)))
-    value = raw.strip()
+    value = command_text(raw).strip()
 
     def bad() -> BadArgument:
         valid = t(spec.valid, language)
@@ -90,13 +86,9 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
             raise bad()
         return spec, f"{int(match[1]):02d}:{match[2]}"
     if name == "timezone":
-        canonical = _TIMEZONES.get(value.lower())
+        canonical = canonical_timezone(value)  # only zones the bundled tzdata loads
         if canonical is None:
             raise bad()
-        try:
-            ZoneInfo(canonical)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise bad() from None
         return spec, canonical
     if name == "language":
         if not _LANGUAGE.match(value):
@@ -118,10 +110,11 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
     if name in ("include", "exclude"):
         if value.lower() in {"", "none", "-", "clear"}:
             return spec, []
-        words = [w.strip().lower() for w in value.split(",") if w.strip()]
+        # duplicates are dropped before counting against the limit
+        words = list(dict.fromkeys(w.strip().lower() for w in value.split(",") if w.strip()))
         if not words or len(words) > MAX_KEYWORDS or any(len(w) > 64 for w in words):
             raise bad()
-        return spec, list(dict.fromkeys(words))
+        return spec, words
     # on/off flags
     if value.lower() in _ON:
         return spec, True

@@ -421,3 +421,52 @@ async def test_paper_from_archive_then_from_source(archive, hf):
     assert archive.search("DeepSeek")[0].paper.arxiv_id == "2412.19437"
 
     assert await archive.paper("2412.00000") is None
+
+
+SAME_ON_BOTH = [
+    "diffusion",
+    "OR",
+    "AND",
+    "NOT",
+    "a*",
+    "a",
+    "the",
+    "or diffusion",
+    "diffusion OR gan",
+    "diffusion AND NOT gan",
+    '"diffusion models"',
+    "(diffusion) (models)",
+    "model*",
+    "models",
+    "reasoning agents",
+    "the GAN is dead",
+    "Q&A <Retrieval>",
+    "NEAR(diffusion models",
+    "it's a video",
+    "2501.05441",
+]
+
+
+async def test_search_gives_the_same_results_on_sqlite_and_postgresql(
+    sqlite_url: str, postgres_url: str, hf: FakeHuggingFace
+) -> None:
+    """Words are plain terms on both databases: operators, stop words, '*', quotes, brackets."""
+    results: list[dict[str, set[str]]] = []
+    for url in (sqlite_url, postgres_url):
+        db = Database.from_url(url)
+        try:
+            async with httpx.AsyncClient(trust_env=False) as client:
+                source = HuggingFaceSource(client, hf.base_url, token=None, sleep=no_sleep)
+                archive = Archive(db, source)
+                await archive.backfill(date(2025, 1, 6), FRI, MONDAY_MORNING)
+                results.append(
+                    {q: {fp.paper.arxiv_id for fp in archive.search(q, 50)} for q in SAME_ON_BOTH}
+                )
+        finally:
+            db.dispose()
+    on_sqlite, on_postgres = results
+    for query in SAME_ON_BOTH:
+        assert on_sqlite[query] == on_postgres[query], query
+    assert on_sqlite["OR"] == on_sqlite["a*"] == on_sqlite["the"] == set()
+    assert on_sqlite["or diffusion"] == on_sqlite["diffusion"] != set()
+    assert on_sqlite["models"] and on_sqlite["(diffusion) (models)"]
