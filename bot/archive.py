@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 from sqlalchemy import delete, func, text
@@ -31,6 +31,7 @@ from bot.models import FeaturedRow, FetchedDayRow, PaperRow
 from bot.ports import PaperSource
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SETTLE_TIME = time(2, 40)  # UTC, on the day after: a day's list no longer changes much after this
 LOOKBACK_DAYS = 10  # how far back "today's digest" looks for a day with papers
@@ -79,6 +80,18 @@ def note_late() -> None:
     patience = _patience.get()
     if patience is not None:
         patience.late = True
+
+
+async def _within_patience(work: Awaitable[T], what: str) -> T:
+    """``await work``, but within ``impatient`` only until its deadline."""
+    patience = _patience.get()
+    if patience is None:
+        return await work
+    remaining = patience.deadline - asyncio.get_running_loop().time()
+    try:
+        return await asyncio.wait_for(work, timeout=max(remaining, 0.01))
+    except TimeoutError:
+        raise SourceUnavailable(f"Hugging Face has not answered for {what} in time") from None
 
 
 def settle_time(day: date) -> datetime:
@@ -398,7 +411,7 @@ class Archive:
             found = self._with_latest_day(session, [arxiv_id])
         if found:
             return found[0]
-        info = await self.source.fetch_paper(arxiv_id)
+        info = await _within_patience(self.source.fetch_paper(arxiv_id), f"paper {arxiv_id}")
         if info is None:
             return None
         with self.db.session() as session:

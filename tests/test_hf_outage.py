@@ -145,3 +145,17 @@ async def test_chats_use_only_their_share_of_the_quota_the_clock_keeps_the_rest(
         assert hf.count() == 6 and hf.count(date="2025-01-10") == 1
     finally:
         await app.aclose()
+
+
+async def test_paper_waits_for_the_source_only_a_few_seconds(
+    sqlite_url: str, hf: FakeHuggingFace
+) -> None:
+    clock = Clock(datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
+    app = make_app(sqlite_url, hf, clock)
+    try:
+        hf.delay_next(5.0)
+        took, reply = await timed(app, "paper", "2401.00001", chat())
+        assert took < 2.5, took
+        assert reply.is_error and reply.text == t("source_down", "en")
+    finally:
+        await app.aclose()
