@@ -60,6 +60,9 @@ def describe_settings_error(exc: ValidationError) -> str:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
+        if not field:  # a check across settings names them in its message
+            problems.append(err["msg"].removeprefix("Value error, "))
+            continue
         message = err["msg"].removeprefix("Value error, ")
         message = message.replace("Input should be", "it must be")
         shown = ""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -144,6 +145,11 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    # several instances (see README, "Running more than one")
+    instance_id: str | None = Field(default=None, max_length=128)  # None: the host name
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    lease_seconds: float = Field(default=30.0, gt=0, le=600)
+
     @field_validator("bot_admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -178,6 +184,17 @@ class Settings(BaseSettings):
 
         values: list[str | None] = [getattr(self, name) for name in sorted(SECRET_FIELDS)]
         return [*values, url_password(self.database_url)]
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> Settings:
+        if self.lease_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("LEASE_SECONDS must be at least twice HEARTBEAT_SECONDS")
+        return self
+
+    @property
+    def instance_name(self) -> str:
+        """This process's identity among several (``INSTANCE_ID``, else the host name)."""
+        return self.instance_id or socket.gethostname()
 
     @property
     def llm_enabled(self) -> bool:
