@@ -9,10 +9,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import select
 
 from bot.domain import Target
-from bot.models import DeliveryRow
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_harness import Clock, make_settings, running_bot
@@ -155,9 +153,8 @@ async def test_crash_mid_fan_out_resumes_after_the_lease(settings, tg) -> None:
         assert (await tick(app, clock, utc(9, 2))).delivered == []  # the claim is still held
         assert len(tg.sent_to(USER)) == 1
         assert len((await tick(app, clock, utc(9, 10))).delivered) == 1  # lease expired
-        with app.db.session() as session:
-            (row,) = session.exec(select(DeliveryRow)).all()
-            assert row.status == "done" and row.messages_sent == 3
+        (record,) = await app.ledger.records()
+        assert record.status == "done" and record.messages_sent == 3
     assert len(tg.sent_to(USER)) == 3
     assert len(set(bodies(tg, USER))) == 3
 
