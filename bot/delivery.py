@@ -1,8 +1,10 @@
-"""The morning post: which subscriptions are due, the delivery ledger, the fan-out.
+"""The morning post: which subscriptions are due, and the fan-out.
 
 The scheduler is only a clock: every tick asks ``Delivery.tick(now)``. "Who is due" and "who got
-what" live in the database, where the unique (subscription, day) ledger row decides races, so a
-restart neither re-posts nor skips.
+what" live in the database, where the unique (subscription, day) ledger row (``bot/ledger.py``)
+decides races, so a restart neither re-posts nor skips. This module sees only plain
+``Subscription``/``DeliveryRecord`` objects, through the ``SubscriptionStore`` and
+``DeliveryLedger`` ports.
 """
 
 from __future__ import annotations
