@@ -133,6 +133,27 @@ def rebuild_search(engine: Engine) -> None:
             connection.exec_driver_sql("REINDEX INDEX ix_paper_search")
 
 
+@contextmanager
+def outage_as_unavailable() -> Iterator[None]:
+    """Turn the database being unreachable (``is_outage``) into ``DatabaseUnavailable``."""
+    try:
+        yield
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        if is_outage(exc):
+            raise DatabaseUnavailable(
+                f"The database is unavailable right now ({one_line(exc)}). "
+                "Please try again shortly."
+            ) from exc
+        raise
+
+
+def _translated(fn: Callable[[], T]) -> T:
+    with outage_as_unavailable():
+        return fn()
+
+
 class Database:
     """The one place that hands out sessions.
 
@@ -159,9 +180,12 @@ class Database:
         return await loop.run_in_executor(self._executor, self._call, fn)
 
     async def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn()`` (no session: a raw connection's work) on the same threads."""
+        """Run ``fn()`` (no session: a raw connection's work) on the same threads.
+
+        As with :meth:`run`, the database being unreachable surfaces as ``DatabaseUnavailable``.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn)
+        return await loop.run_in_executor(self._executor, _translated, fn)
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> Database:
@@ -173,18 +197,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session; the database being unreachable surfaces as ``DatabaseUnavailable``."""
-        try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                yield session
-        except DatabaseUnavailable:
-            raise
-        except Exception as exc:
-            if is_outage(exc):
-                raise DatabaseUnavailable(
-                    f"The database is unavailable right now ({one_line(exc)}). "
-                    "Please try again shortly."
-                ) from exc
-            raise
+        with outage_as_unavailable(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
 
     def dispose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

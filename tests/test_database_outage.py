@@ -8,10 +8,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.clock import Ticker
 from bot.db import Database, normalize_url
+from bot.errors import DatabaseUnavailable
 from bot.i18n import t
 from tests.fakes.core import make_core, private
 from tests.fakes.tcp_proxy import TcpProxy
@@ -59,7 +61,7 @@ async def test_postgresql_cut_for_a_while(postgres_url: str, caplog) -> None:
             back = await app.commands.run("today", "", private())
             assert not back.is_error and back.cards  # in Korean again: nothing was lost
             assert "2025-01-10" in (back.title or "")
-            assert app.commands.language_of(private()) == "ko"
+            assert await app.commands.language_of(private()) == "ko"
         finally:
             db.dispose()
 
@@ -76,6 +78,26 @@ async def test_sqlite_that_cannot_be_opened(tmp_path: Path, caplog) -> None:
             for _ in range(3):
                 await ticker._run()
         assert [r.levelname for r in clock_lines(caplog)] == ["WARNING"]
+    finally:
+        db.dispose()
+
+
+async def test_run_and_call_raise_database_unavailable(tmp_path: Path) -> None:
+    """The async boundary (``Database.run``/``call``) says "unavailable", not a driver error."""
+    gone = tmp_path / "missing-dir" / "bot.db"
+    db = Database.from_url(f"sqlite:///{gone}", migrate=False)
+    try:
+        with pytest.raises(DatabaseUnavailable, match="unavailable right now"):
+            await db.run(lambda session: session.exec(text("SELECT 1")).one())
+
+        def raw() -> object:
+            with db.engine.connect() as connection:
+                return connection.exec_driver_sql("SELECT 1").scalar()
+
+        with pytest.raises(DatabaseUnavailable, match="unavailable right now"):
+            await db.call(raw)
+        with pytest.raises(ZeroDivisionError):  # a bug is not an outage
+            await db.run(lambda session: 1 // 0)
     finally:
         db.dispose()
 

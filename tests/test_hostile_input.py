@@ -41,7 +41,7 @@ async def test_settings_time_in_any_width_and_whitespace(db, typed: str) -> None
     reply = await app.commands.handle_text(typed, private())
     assert reply is not None and not reply.is_error, reply
     assert "08:30" in reply.text
-    row = app.subscriptions.get(private().target)
+    row = await app.subscriptions.get(private().target)
     assert row is not None and row.post_time == "08:30"
 
 
@@ -50,8 +50,8 @@ async def test_include_counts_distinct_keywords(db) -> None:
     repeated = ",".join(["diffusion", "GAN", "diffusion ", "gan"] * 10)  # 40 entries, 2 words
     reply = await app.commands.run("settings", f"include {repeated}", private())
     assert not reply.is_error and "diffusion, gan" in reply.text
-    row = app.subscriptions.get(private().target)
-    assert row is not None and row.include_keywords == ["diffusion", "gan"]
+    row = await app.subscriptions.get(private().target)
+    assert row is not None and row.include_keywords == ("diffusion", "gan")
     too_many = ",".join(f"word{i}" for i in range(MAX_KEYWORDS + 1))
     refused = await app.commands.run("settings", f"include {too_many}", private())
     assert refused.is_error
@@ -65,7 +65,7 @@ async def test_only_loadable_tzdata_zones_are_accepted(db, zone: str) -> None:
         assert not reply.is_error and "UTC" in reply.text
         return
     assert reply.is_error and "timezone" in reply.text
-    assert app.subscriptions.get(private().target) is None  # nothing stored
+    assert await app.subscriptions.get(private().target) is None  # nothing stored
 
 
 async def test_asia_seoul_in_any_case(db) -> None:

@@ -110,7 +110,7 @@ async def test_webhook_without_a_secret_generates_one_and_refuses_forged_updates
                 assert bare.status_code == 403 and guessed.status_code == 403
                 await asyncio.sleep(0.3)
                 assert tg.sent_to(group) == []
-                assert app.subscriptions.list_all() == []  # nothing was subscribed
+                assert await app.subscriptions.list_all() == []  # nothing was subscribed
         messages = [record.getMessage() for record in caplog.records]
         assert any("secret_token" in message for message in messages)  # PTB logged it, masked
         assert any("generated a random one" in message for message in messages)
