@@ -145,3 +145,16 @@ class LlmUsageRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+
+
+class PaceRow(SQLModel, table=True):
+    """The next free send slot of one rate-limit key (a bot token), shared by all processes.
+
+    ``tat`` is the GCRA's theoretical arrival time in epoch seconds on the database's clock;
+    used on PostgreSQL only (see ``bot/pacing.py``).
+    """
+
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True, max_length=100)
+    tat: float = 0.0
