@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
 from bot.db import Database
@@ -144,8 +144,8 @@ class DatabaseSlots:
         return await self.db.run(take)
 
 
-def _commit(session: Session, statement: object, params: dict[str, object]) -> None:
-    session.execute(statement, params)  # type: ignore[call-overload]
+def _commit(session: Session, statement: TextClause, params: dict[str, object]) -> None:
+    session.execute(statement, params)
     session.commit()
 
 

@@ -104,7 +104,7 @@ class TelegramAdapter:
             if pacing
             else None
         )
-        builder = (
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
