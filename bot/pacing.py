@@ -14,6 +14,9 @@ the sends:
   behind more than about one bulk message. Bulk senders of one process take turns polling.
 * **per chat** — a sliding window per group/channel (:class:`ChatWindows`), kept per process:
   a chat's morning post is claimed by one worker, so its sends come from one process.
+* **arrivals, not departures** — a process also keeps at most N sends in flight or answered
+  within the last second (:class:`InFlightWindow`), so a congested path cannot bunch them up
+  into N + 1 arrivals at the server.
 
 This module is the core's: no platform library, no network; adapters call :meth:`Pacer.acquire`
 before each send.
@@ -22,6 +25,7 @@ before each send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import time
 from collections import deque
@@ -217,6 +221,53 @@ class ChatWindows:
                 del self._chats[chat]
 
 
+class InFlightWindow:
+    """At most ``limit`` sends in flight or finished within the last ``width`` seconds.
+
+    The pace spaces when requests *leave*; the server counts when they *arrive*, somewhere
+    between our send and its answer. When the path is congested (a busy event loop, a slow
+    network) requests bunch up on the way and a strict server would see more than ``limit`` in
+    one window. Counting a request from its send until ``width`` after its answer bounds what
+    the server can see in any window, whatever the delay; on a quiet path it never waits.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        width: float = 1.0,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limit = limit
+        self.width = width
+        self.clock = clock
+        self.sleep = sleep
+        self.in_flight = 0
+        self._done: deque[float] = deque()  # answer times, in order
+        self._answered = asyncio.Event()
+
+    async def enter(self) -> None:
+        while True:
+            now = self.clock()
+            while self._done and now - self._done[0] > self.width:
+                self._done.popleft()
+            if self.in_flight + len(self._done) < self.limit:
+                self.in_flight += 1
+                return
+            if self._done:
+                await self.sleep(self._done[0] + self.width - now + 1e-3)
+            else:
+                answered = self._answered
+                await answered.wait()
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self._done.append(self.clock())
+        self._answered.set()
+        self._answered = asyncio.Event()
+
+
 @dataclass
 class PaceStats:
     """Counters an exporter can read (plain ints; one object per limiter)."""
@@ -264,6 +315,10 @@ class Pacer:
         )
         self.stats = PaceStats()
         self._bulk_turn = asyncio.Lock()
+        self.in_flight = InFlightWindow(int(config.per_second), clock=clock, sleep=sleep)
+        self.paid_in_flight = InFlightWindow(
+            int(config.paid_per_second or 1), clock=clock, sleep=sleep
+        )
 
     @asynccontextmanager
     async def slot(
@@ -274,15 +329,18 @@ class Pacer:
         ``group`` chats also get the per-chat window (their turn is held during the send).
         """
         started = self.clock()
-        if group and chat is not None:
-            async with self.windows.turn(chat):
-                await self._take(lane, paid)
-                self._count(lane, started)
-                yield
-        else:
+        paid = paid and lane is Lane.BULK and self.paid_interval is not None
+        window = self.paid_in_flight if paid else self.in_flight
+        async with contextlib.AsyncExitStack() as stack:
+            if group and chat is not None:
+                await stack.enter_async_context(self.windows.turn(chat))
             await self._take(lane, paid)
+            await window.enter()
             self._count(lane, started)
-            yield
+            try:
+                yield
+            finally:
+                window.leave()
 
     def _count(self, lane: Lane, started: float) -> None:
         self.stats.sent[lane] += 1
@@ -290,7 +348,7 @@ class Pacer:
 
     async def _take(self, lane: Lane, paid: bool) -> None:
         key, interval = self.config.key, self.interval
-        if paid and lane is Lane.BULK and self.paid_interval is not None:
+        if paid and self.paid_interval is not None:
             key, interval = f"{key}:paid", self.paid_interval
         if lane is Lane.REPLY:
             reservation = await self.slots.reserve(key, interval)

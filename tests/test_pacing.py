@@ -218,3 +218,23 @@ async def test_three_processes_share_one_pace_through_postgresql(postgres_url: s
     gaps = [b - a for a, b in itertools.pairwise(ordered)]
     assert min(gaps) >= interval - 1e-6  # no two slots closer than the interval
     assert max_in_window(ordered, 1.0) <= 30
+
+
+async def test_a_congested_path_cannot_bunch_sends_into_one_second_at_the_server() -> None:
+    """Requests stuck on the way (a stalled loop, a slow hop) arrive together: still <= 30."""
+    vt = VirtualTime()
+    pace = pacer(vt)
+    arrivals: list[float] = []
+    delays = itertools.cycle([0.9, 0.6, 0.3, 0.0, 0.0])  # the path stalls, then clears
+    queue = list(range(300))
+
+    async def worker() -> None:
+        while queue:
+            queue.pop()
+            async with pace.slot(None, Lane.BULK):
+                await vt.sleep(next(delays))  # on the way
+                arrivals.append(vt())  # the server counts it here, then answers at once
+
+    await vt.run(*(worker() for _ in range(16)))
+    assert len(arrivals) == 300
+    assert max_in_window(arrivals, 1.0) <= 30

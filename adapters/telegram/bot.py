@@ -115,7 +115,9 @@ class TelegramAdapter:
         if self.rate_limiter is not None:
             builder = builder.rate_limiter(self.rate_limiter)
         self.application: Application = builder.build()
+        # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
         self.publisher = TelegramPublisher(self.application.bot, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, bulk=False)
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -327,9 +329,9 @@ class TelegramAdapter:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> None:
         """Send a reply to where the command came from (same forum topic)."""
-        for message in self.publisher.render(reply):
+        for message in self.replies.render(reply):
             try:
-                await self.publisher.send(ctx.target, message)
+                await self.replies.send(ctx.target, message)
             except DeliveryError as exc:
                 log.warning("telegram: could not answer in %s: %s", ctx.chat_id, exc)
                 return

@@ -105,15 +105,17 @@ def map_error(exc: TelegramError) -> DeliveryError:
 class TelegramPublisher:
     """bot.ports.Publisher for Telegram: ``render`` is the pure renderer, ``send`` one message.
 
-    Its sends are the fan-out: they ride the rate limiter's bulk lane (behind replies), and with
-    ``paid_broadcast`` carry ``allow_paid_broadcast`` (paced at the paid rate).
+    With ``bulk`` (the morning post's publisher) its sends ride the rate limiter's bulk lane,
+    behind replies, and with ``paid_broadcast`` carry ``allow_paid_broadcast`` (paced at the paid
+    rate). The adapter answers commands through a second one with ``bulk=False``.
     """
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+    def __init__(self, bot: Bot, *, bulk: bool = True, paid_broadcast: bool = False) -> None:
         self.bot = bot
-        self.paid_broadcast = paid_broadcast
+        self.bulk = bulk
+        self.paid_broadcast = bulk and paid_broadcast
 
     def render(self, reply: Reply) -> list[TelegramMessage]:
         return render_reply(reply)
@@ -130,7 +132,9 @@ class TelegramPublisher:
         chat_id = chat_id_for_api(target.chat_id)
         thread_id = int(target.thread_id) if target.thread_id else None
         markup = keyboard(message)
-        paced: dict[str, Any] = {"rate_limit_args": bulk(self.paid_broadcast)}
+        paced: dict[str, Any] = {}
+        if self.bulk:
+            paced["rate_limit_args"] = bulk(self.paid_broadcast)
         if self.paid_broadcast:
             paced["allow_paid_broadcast"] = True
         if message.photo:
