@@ -57,9 +57,7 @@ class VirtualTime:
 
 
 def pacer(vt: VirtualTime, **config: Any) -> Pacer:
-    return Pacer(
-        PaceConfig(key="telegram:1", **config), MemorySlots(vt), clock=vt, sleep=vt.sleep
-    )
+    return Pacer(PaceConfig(key="telegram:1", **config), MemorySlots(vt), clock=vt, sleep=vt.sleep)
 
 
 def test_the_interval_keeps_every_closed_second_at_n_and_sustains_095() -> None:

@@ -83,9 +83,7 @@ def record_entries(adapter: TelegramAdapter) -> tuple[RecordingSlots, list[tuple
     return slots, entries
 
 
-async def test_fan_out_to_100_chats_draws_no_429_and_keeps_every_window(
-    sqlite_url, hf, tg
-) -> None:
+async def test_fan_out_to_100_chats_draws_no_429_and_keeps_every_window(sqlite_url, hf, tg) -> None:
     settings = make_settings(sqlite_url, hf.base_url, tg, delivery_concurrency=16)
     clock = Clock()
     async with running_bot(settings, clock) as (app, adapter):
@@ -127,7 +125,7 @@ async def test_today_during_the_fan_out_goes_ahead_of_it(sqlite_url, hf, tg) -> 
 async def test_a_429_on_a_reply_is_honoured_retried_and_counted(sqlite_url, hf, tg) -> None:
     settings = make_settings(sqlite_url, hf.base_url, tg)
     clock = Clock()
-    async with running_bot(settings, clock) as (app, adapter):
+    async with running_bot(settings, clock) as (_app, adapter):
         limiter = adapter.rate_limiter
         assert limiter is not None
         waits: list[float] = []
