@@ -133,7 +133,7 @@ class TelegramPublisher:
         thread_id = int(target.thread_id) if target.thread_id else None
         markup = keyboard(message)
         paced: dict[str, Any] = {}
-        if self.bulk:
+        if self.bulk and getattr(self.bot, "rate_limiter", None) is not None:
             paced["rate_limit_args"] = bulk(self.paid_broadcast)
         if self.paid_broadcast:
             paced["allow_paid_broadcast"] = True

@@ -378,6 +378,8 @@ class FakeTelegram:
         app.router.add_post("/_inject", self._handle_inject)
         app.router.add_get("/_sent", self._handle_sent)
         app.router.add_post("/_block", self._handle_block)
+        app.router.add_get("/_stats", self._handle_stats)
+        app.router.add_get("/_wait_sent", self._handle_wait_sent)
         return app
 
     async def start(self, port: int = 0) -> str:
@@ -1025,7 +1027,25 @@ class FakeTelegram:
                 update = self.group_message(
                     chat_id, user_id, body["text"], thread_id=body.get("thread_id")
                 )
-        return web.json_response({"ok": True, "result": update})
+        return web.json_response({"ok": True, "result": update, "at": self.clock()})
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        """Counts for the benchmark: sends accepted, 429s given, the fake's clock."""
+        return web.json_response(
+            {"sent": len(self.sends()), "too_many": self.too_many, "now": self.clock()}
+        )
+
+    async def _handle_wait_sent(self, request: web.Request) -> web.Response:
+        """``?chat_id=N&count=K&within=S``: answers with those messages once K have arrived."""
+        query = request.query
+        chat_id = int(query["chat_id"]) if "chat_id" in query else None
+        try:
+            sent = await self.wait_sent(
+                int(query.get("count", 1)), chat_id=chat_id, within=float(query.get("within", 30))
+            )
+        except TimeoutError:
+            return web.json_response({"ok": False, "description": "timed out"}, status=504)
+        return web.json_response({"ok": True, "result": [asdict(m) for m in sent]})
 
     async def _handle_block(self, request: web.Request) -> web.Response:
         """``{"chat_id": N}``: the user blocks the bot (private) or kicks it (group)."""
@@ -1162,10 +1182,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument("--private", default="", help="START:COUNT private chats (benchmark)")
+    parser.add_argument("--groups", default="", help="START:COUNT groups, ids -START-i")
+    parser.add_argument("--unlimited", action="store_true", help="no flood limits at all")
     args = parser.parse_args()
 
     async def serve() -> None:
         fake = FakeTelegram(args.token)
+        if args.unlimited:
+            fake.per_second = None
+            fake.group_per_minute = sys.maxsize
+            fake.private_burst = sys.maxsize
+        if args.private:
+            start, count = (int(v) for v in args.private.split(":"))
+            for chat_id in range(start, start + count):
+                fake.add_private_chat(chat_id, f"User {chat_id}")
+        if args.groups:
+            start, count = (int(v) for v in args.groups.split(":"))
+            for i in range(count):
+                fake.add_group(-(start + i), f"Group {i}")
         fake.add_private_chat(1001, "Alice")
         fake.add_group(-1002, "Reading group", admins=(1001,))
         fake.add_channel(-1003, "Papers channel")
