@@ -56,7 +56,8 @@ from tests.fakes.huggingface import FakeHuggingFace  # noqa: E402
 from tests.fakes.telegram import DEFAULT_TOKEN, max_in_window  # noqa: E402
 
 SATURDAY = datetime(2025, 1, 11, 9, 0, tzinfo=UTC)  # today's digest: the seed's Friday
-READER = 1001  # the user who asks /today during the fan-out (not subscribed)
+READERS = list(range(1002, 1022))  # users who ask /today in turn (not subscribed; Telegram
+# allows about one message a second per chat, so one reader alone would draw 429s)
 PRIVATE_START = 10_000_000
 GROUP_START = 1_009_000_000  # group ids are -(GROUP_START + i)
 CEILING = 30
@@ -130,16 +131,17 @@ class BotApi:
     async def sent(self) -> list[dict[str, Any]]:
         return (await self.http.get(f"{self.base}/_sent")).json()
 
-    async def today(self, replies_so_far: int) -> float:
-        """Ask /today as READER; seconds (on the fake's clock) until the reply arrived."""
-        injected = (
-            await self.http.post(f"{self.base}/_inject", json={"chat_id": READER, "text": "/today"})
-        ).json()["at"]
+    async def today(self, probe: int) -> float:
+        """Probe number ``probe`` asks /today as the next reader; seconds (on the fake's clock)
+        until the reply arrived."""
+        reader, earlier = READERS[probe % len(READERS)], probe // len(READERS)
+        ask = {"chat_id": reader, "text": "/today"}
+        sent = await self.http.post(f"{self.base}/_inject", json=ask)
         answer = await self.http.get(
             f"{self.base}/_wait_sent",
-            params={"chat_id": READER, "count": replies_so_far + 1, "within": 60},
+            params={"chat_id": reader, "count": earlier + 1, "within": 60},
         )
-        return float(answer.json()["result"][replies_so_far]["at"]) - float(injected)
+        return float(answer.json()["result"][earlier]["at"]) - float(sent.json()["at"])
 
 
 @asynccontextmanager
@@ -147,7 +149,7 @@ async def bot_api(
     private: list[int], groups: list[int], *, unlimited: bool = False
 ) -> AsyncIterator[BotApi]:
     port = free_port()
-    args = ["-m", "tests.fakes.telegram", "--port", str(port)]
+    args = ["-m", "tests.fakes.telegram", "--port", str(port), "--readers", str(len(READERS))]
     if private:
         args += ["--private", f"{private[0]}:{len(private)}"]
     if groups:
@@ -289,14 +291,18 @@ class Delivered:
     rate: float
     busiest_second: int
     busiest_group_minute: int
+    total_rate: float  # replies included: what the token sent while the fan-out ran
 
 
 def delivered(sent: list[dict[str, Any]], private: list[int], groups: list[int]) -> Delivered:
-    fan_out = [m for m in sent if m["chat_id"] != READER and m["method"] != "editMessageText"]
+    readers = {1001, *READERS}
+    fan_out = [m for m in sent if m["chat_id"] not in readers and m["method"] != "editMessageText"]
     per_chat = Counter(m["chat_id"] for m in fan_out)
     expected = set(private) | set(groups)
     times = sorted(m["at"] for m in fan_out)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
+    first, last = (times[0], times[-1]) if times else (0.0, 0.0)
+    during = [m for m in sent if first <= m["at"] <= last and m["method"] != "editMessageText"]
     group_set = set(groups)
     by_group: dict[int, list[float]] = {}
     for m in fan_out:
@@ -310,6 +316,7 @@ def delivered(sent: list[dict[str, Any]], private: list[int], groups: list[int])
         rate=(len(times) - 1) / span if span == span and span > 0 else float("nan"),
         busiest_second=max_in_window(times, 1.0),
         busiest_group_minute=max((max_in_window(t, 60.0) for t in by_group.values()), default=0),
+        total_rate=(len(during) - 1) / span if span == span and span > 0 else float("nan"),
     )
 
 
@@ -335,7 +342,11 @@ async def paced(args: argparse.Namespace, database_url: str, label: str) -> None
         stats = await api.stats()
         result = delivered(await api.sent(), private, groups)
     n = f"{args.chats:,} chats, {label}"
-    row(f"Fan-out {n}: rate ÷ 30", f"{result.rate / CEILING:.3f} ({result.rate:.1f}/s)", "≥ 0.95")
+    row(
+        f"Fan-out {n}: rate ÷ 30, fan-out (with the replies)",
+        f"{result.rate / CEILING:.3f} ({result.total_rate / CEILING:.3f})",
+        "≥ 0.95",
+    )
     row(
         f"Fan-out {n}: 429s (server / seen by limiter)",
         f"{stats['too_many']} / {run.limiter.get('retry_after')}",
@@ -401,7 +412,11 @@ async def limiter(args: argparse.Namespace, database_url: str, label: str) -> No
         server = await api.stats()
         result = delivered(await api.sent(), private, groups)
     n = f"limiter only, {args.chats:,} chats, concurrency {args.concurrency}, {label}"
-    row(f"{n}: rate ÷ 30", f"{result.rate / CEILING:.3f} ({result.rate:.1f}/s)", "≥ 0.95")
+    row(
+        f"{n}: rate ÷ 30, fan-out (with the replies)",
+        f"{result.rate / CEILING:.3f} ({result.total_rate / CEILING:.3f})",
+        "≥ 0.95",
+    )
     seen = dict(stats.retry_after) if stats else {}
     row(
         f"{n}: 429s (server; limiter); busiest 1 s window, group minute",
@@ -412,7 +427,12 @@ async def limiter(args: argparse.Namespace, database_url: str, label: str) -> No
     row(
         f"{n}: lost, doubled; duration; loop lag p99",
         f"{result.lost}, {result.doubled}; {seconds:.1f} s; {p99(lag) * 1000:.0f} ms",
-        "0, 0",
+        "0, 0; ; < 50 ms",
+    )
+    row(
+        f"{n}: /today p99 during ({len(during)}) / after ({len(after)})",
+        f"{p99(during) * 1000:.0f} ms / {p99(after) * 1000:.0f} ms",
+        "< 500 ms",
     )
 
 

@@ -1185,6 +1185,7 @@ def main() -> None:
     parser.add_argument("--private", default="", help="START:COUNT private chats (benchmark)")
     parser.add_argument("--groups", default="", help="START:COUNT groups, ids -START-i")
     parser.add_argument("--unlimited", action="store_true", help="no flood limits at all")
+    parser.add_argument("--readers", type=int, default=0, help="private chats 1002, 1003, ...")
     args = parser.parse_args()
 
     async def serve() -> None:
