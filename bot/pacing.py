@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,10 +36,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.db import Database
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -129,8 +132,16 @@ class DatabaseSlots:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._known: set[str] = set()
+        self._fallback = MemorySlots()  # while the database cannot be reached
 
     async def reserve(self, key: str, interval: float, slack: float | None = None) -> Reservation:
+        try:
+            return await self._reserve(key, interval, slack)
+        except SQLAlchemyError as exc:
+            log.warning("pace: database unavailable, pacing this process alone: %s", exc)
+            return await self._fallback.reserve(key, interval, slack)
+
+    async def _reserve(self, key: str, interval: float, slack: float | None) -> Reservation:
         if key not in self._known:
             await self.db.run(lambda s: _commit(s, _ENSURE, {"key": key}))
             self._known.add(key)

@@ -237,3 +237,17 @@ async def test_a_congested_path_cannot_bunch_sends_into_one_second_at_the_server
     await vt.run(*(worker() for _ in range(16)))
     assert len(arrivals) == 300
     assert max_in_window(arrivals, 1.0) <= 30
+
+
+async def test_the_shared_pace_falls_back_to_this_process_when_the_database_is_gone() -> None:
+    from bot.db import make_engine
+
+    unreachable = Database(make_engine("postgresql://postgres@127.0.0.1:1/none"))
+    try:
+        slots = DatabaseSlots(unreachable)
+        first = await slots.reserve("telegram:1", 0.5)
+        second = await slots.reserve("telegram:1", 0.5)
+    finally:
+        unreachable.dispose()
+    assert first.granted and second.granted
+    assert second.at - first.at == pytest.approx(0.5)  # still paced, by the local clock
