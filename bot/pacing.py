@@ -257,20 +257,39 @@ class InFlightWindow:
         self.in_flight = 0
         self._done: deque[float] = deque()  # answer times, in order
         self._answered = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._first_waiting = 0
 
-    async def enter(self) -> None:
-        while True:
-            now = self.clock()
-            while self._done and now - self._done[0] > self.width:
-                self._done.popleft()
-            if self.in_flight + len(self._done) < self.limit:
-                self.in_flight += 1
-                return
-            if self._done:
-                await self.sleep(self._done[0] + self.width - now + 1e-3)
-            else:
-                answered = self._answered
-                await answered.wait()
+    async def enter(self, first: bool = False) -> None:
+        """Wait for room; ``first`` (a reply) goes before every waiting bulk send."""
+        if first:
+            self._first_waiting += 1
+            self._wake_bulk()
+        try:
+            while True:
+                now = self.clock()
+                while self._done and now - self._done[0] > self.width:
+                    self._done.popleft()
+                room = self.in_flight + len(self._done) < self.limit
+                if room and (first or not self._first_waiting):
+                    self.in_flight += 1
+                    return
+                if room:  # a reply is waiting for this room: let it have it
+                    changed = self._changed
+                    await changed.wait()
+                elif self._done:
+                    await self.sleep(self._done[0] + self.width - now + 1e-3)
+                else:
+                    answered = self._answered
+                    await answered.wait()
+        finally:
+            if first:
+                self._first_waiting -= 1
+                self._wake_bulk()
+
+    def _wake_bulk(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def leave(self) -> None:
         self.in_flight -= 1
@@ -346,7 +365,7 @@ class Pacer:
             if group and chat is not None:
                 await stack.enter_async_context(self.windows.turn(chat))
             await self._take(lane, paid)
-            await window.enter()
+            await window.enter(first=lane is Lane.REPLY)
             self._count(lane, started)
             try:
                 yield

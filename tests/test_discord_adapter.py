@@ -17,9 +17,9 @@ from bot.config import Settings
 from bot.domain import Reply, Target
 from tests.fakes.discord import EVERYONE_PERMISSIONS, MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.hf_data import SEED_IDS, make_item
-from tests.fakes.telegram import max_in_window
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.memory import FakeClock
+from tests.fakes.telegram import max_in_window
 
 FRIDAY = date(2025, 1, 10)
 SATURDAY_9 = datetime(2025, 1, 11, 9, 0, tzinfo=UTC)  # today's digest: Friday 2025-01-10

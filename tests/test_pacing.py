@@ -251,3 +251,31 @@ async def test_the_shared_pace_falls_back_to_this_process_when_the_database_is_g
         unreachable.dispose()
     assert first.granted and second.granted
     assert second.at - first.at == pytest.approx(0.5)  # still paced, by the local clock
+
+
+async def test_on_a_congested_path_a_reply_still_goes_first() -> None:
+    vt = VirtualTime()
+    pace = pacer(vt)
+    started: list[str] = []
+    queue = list(range(300))
+
+    async def on_the_way() -> None:
+        await vt.sleep(math.ceil(vt() / 0.7 + 1e-9) * 0.7 - vt())  # the path moves every 0.7 s
+
+    async def worker() -> None:
+        while queue:
+            queue.pop()
+            async with pace.slot(None, Lane.BULK):
+                started.append("bulk")
+                await on_the_way()
+
+    async def reply() -> int:
+        await vt.sleep(3.0)
+        asked = len(started)
+        async with pace.slot("42", Lane.REPLY):
+            started.append("reply")
+            await on_the_way()
+        return asked
+
+    *_, asked = await vt.run(*(worker() for _ in range(16)), reply())
+    assert started.index("reply") - asked <= 1  # the bulk sends waiting for room let it pass
