@@ -93,7 +93,9 @@ def chat_ids(chats: int, group_share: float = 0.1) -> tuple[list[int], list[int]
 
 
 @asynccontextmanager
-async def process(args: list[str], ready_url: str | None = None) -> AsyncIterator[None]:
+async def process(
+    args: list[str], ready_url: str | None = None, ready_port: int | None = None
+) -> AsyncIterator[None]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, *args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -105,8 +107,15 @@ async def process(args: list[str], ready_url: str | None = None) -> AsyncIterato
                         await client.get(ready_url)
                         break
                     await asyncio.sleep(0.05)
-        else:
-            await asyncio.sleep(0.5)
+        elif ready_port:
+            for _ in range(200):
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", ready_port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
         yield
     finally:
         proc.terminate()
@@ -174,7 +183,7 @@ async def latency(database_url: str, delay_ms: float | None) -> AsyncIterator[st
     port = free_port()
     target = f"{parts.hostname}:{parts.port or 5432}"
     args = ["bench/latency_proxy.py", "--listen", str(port), "--target", target]
-    async with process([*args, "--delay-ms", str(delay_ms)]):
+    async with process([*args, "--delay-ms", str(delay_ms)], ready_port=port):
         netloc = parts.netloc.rsplit("@", 1)
         host = f"127.0.0.1:{port}"
         new = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
