@@ -5,7 +5,8 @@
                                    --latency-ms 0.5              # PostgreSQL 1 ms round trip away
     python bench/fanout.py limiter --chats 1000 --concurrency 32  # the limiter alone
     python bench/fanout.py ceiling --chats 2000 [--database-url ... --latency-ms 0.5]
-    python bench/fanout.py shared  --chats 1000 --instances 3 --database-url ... --reset
+    python bench/fanout.py shared  --chats 1000 --instances 3 --database-url ... --reset \
+                                   [--direct --concurrency 32] [--pace-backend memory]
 
 It drives the bot only through its public entry points (``build_app``, the Telegram adapter,
 ``app.delivery.tick``), so it keeps working while the delivery engine changes underneath. The
@@ -475,9 +476,33 @@ async def instance(args: argparse.Namespace) -> None:
         delivery_concurrency=args.concurrency,
         pace_backend=args.pace_backend,
     )
-    run = await run_bot(settings, api, probes=False)
-    await api.http.aclose()
-    print(json.dumps({"limiter": run.limiter, "seconds": run.fanout_seconds}))
+    if not args.direct:
+        run = await run_bot(settings, api, probes=False)
+        await api.http.aclose()
+        print(json.dumps({"limiter": run.limiter, "seconds": run.fanout_seconds}))
+        return
+    # the limiter alone: this instance's share of the chats, straight through the publisher
+    private, groups = chat_ids(args.chats)
+    mine = [*private, *groups][args.slice :: args.instances]
+    app = build_app(settings, now=lambda: SATURDAY)
+    adapter = TelegramAdapter(app, poll_timeout=1)
+    await adapter.connect() if hasattr(adapter, "connect") else await adapter.start()
+    try:
+        [message] = adapter.publisher.render(Reply(title="Daily Papers", text="one message"))
+        gate = asyncio.Semaphore(args.concurrency)
+
+        async def send(chat: int) -> None:
+            async with gate:
+                await adapter.publisher.send(Target("telegram", str(chat)), message)
+
+        await asyncio.gather(*(send(chat) for chat in mine))
+        stats = adapter.rate_limiter.stats if adapter.rate_limiter else None
+    finally:
+        await adapter.stop()
+        await app.aclose()
+        await api.http.aclose()
+    seen = {str(k): v for k, v in stats.retry_after.items()} if stats else {}
+    print(json.dumps({"limiter": {"retry_after": seen}}))
 
 
 async def shared(args: argparse.Namespace, database_url: str, label: str) -> None:
@@ -499,17 +524,24 @@ async def shared(args: argparse.Namespace, database_url: str, label: str) -> Non
             args.pace_backend,
             "--concurrency",
             str(args.concurrency),
+            "--chats",
+            str(args.chats),
+            "--instances",
+            str(args.instances),
+            *(["--direct"] if args.direct else []),
         ]
         procs = [
             await asyncio.create_subprocess_exec(
-                sys.executable, *base, cwd=ROOT, stdout=subprocess.PIPE
+                sys.executable, *base, "--slice", str(i), cwd=ROOT, stdout=subprocess.PIPE
             )
-            for _ in range(args.instances)
+            for i in range(args.instances)
         ]
         outputs = [json.loads((await p.communicate())[0].decode() or "{}") for p in procs]
         stats = await api.stats()
         result = delivered(await api.sent(), private, groups)
-    name = f"{args.instances} instances, {args.chats:,} chats, pace {args.pace_backend}, {label}"
+    how = "limiter only" if args.direct else "delivery tick"
+    name = f"{args.instances} instances ({how}), {args.chats:,} chats, pace {args.pace_backend}"
+    name += f", {label}"
     row(f"{name}: rate ÷ 30", f"{result.rate / CEILING:.3f} ({result.rate:.1f}/s)", "≥ 0.95")
     row(
         f"{name}: 429s at the server; busiest 1 s window",
@@ -533,6 +565,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="DELIVERY_CONCURRENCY")
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--pace-backend", default="auto", choices=["auto", "memory", "database"])
+    parser.add_argument(
+        "--direct", action="store_true", help="shared: send through the publisher, no engine"
+    )
+    parser.add_argument("--slice", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--hf-url", help=argparse.SUPPRESS)
     parser.add_argument("--api-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
