@@ -1,7 +1,7 @@
 """pace: one shared send-slot row per rate-limit key
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0009
 Create Date: 2026-11-26 07:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0008"
-down_revision = "0001"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
