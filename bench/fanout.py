@@ -346,7 +346,11 @@ async def paced(args: argparse.Namespace, database_url: str, label: str) -> None
         latency(database_url, args.latency_ms) as url,
     ):
         settings = settings_for(
-            url, hf.base_url, api, delivery_concurrency=args.concurrency, pace_backend="memory"
+            url,
+            hf.base_url,
+            api,
+            delivery_concurrency=args.concurrency,
+            pace_backend=args.pace_backend,
         )
         run = await run_bot(settings, api)
         stats = await api.stats()
