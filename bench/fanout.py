@@ -5,6 +5,7 @@
                                    --latency-ms 0.5              # PostgreSQL 1 ms round trip away
     python bench/fanout.py limiter --chats 1000 --concurrency 32  # the limiter alone
     python bench/fanout.py ceiling --chats 2000 [--database-url ... --latency-ms 0.5]
+    python bench/fanout.py discord --chats 300 --concurrency 32  # discord.py to many channels
     python bench/fanout.py shared  --chats 1000 --instances 3 --database-url ... --reset \
                                    [--direct --concurrency 32] [--pace-backend memory]
 
@@ -450,6 +451,54 @@ async def limiter(args: argparse.Namespace, database_url: str, label: str) -> No
     )
 
 
+async def discord_rate(args: argparse.Namespace, database_url: str, label: str) -> None:
+    """discord.py posting one message to each of ``--chats`` channels, ``concurrency`` at a time,
+    against the fake Discord (5 per 5 s per channel, 50/s global, X-RateLimit-* headers)."""
+    from adapters.discord.client import DiscordAdapter
+    from tests.fakes.discord import FakeDiscord
+
+    fake = FakeDiscord()
+    channels = [fake.add_channel(fake.guild_id, f"papers-{i}") for i in range(args.chats)]
+    await fake.start()
+    prepare(database_url, args.reset, [], [])
+    async with FakeHuggingFace() as hf:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=database_url,
+            hf_api_base_url=hf.base_url,
+            discord_bot_token=fake.token,
+            discord_api_base_url=fake.api_base_url,
+            discord_gateway_url=fake.gateway_url,
+            log_level="WARNING",
+        )
+        app = build_app(settings, now=lambda: SATURDAY)
+        adapter = DiscordAdapter(app, ready_timeout=10, guild_ready_timeout=0.5)
+        await adapter.start()
+        try:
+            [post] = adapter.publisher.render(Reply(title="Daily Papers", text="one message"))
+            gate = asyncio.Semaphore(args.concurrency)
+
+            async def send(channel: int) -> None:
+                async with gate:
+                    await adapter.publisher.send(Target("discord", str(channel)), post)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(send(channel) for channel in channels))
+            seconds = time.perf_counter() - started
+        finally:
+            await adapter.stop()
+            await app.aclose()
+            await fake.stop()
+    times = sorted(m["_at"] for c in channels for m in fake.messages.get(c, []))
+    got = sum(1 for c in channels if fake.messages.get(c))
+    row(
+        f"Discord, {args.chats:,} channels, concurrency {args.concurrency}",
+        f"{len(times) / seconds:.1f} msg/s; 429s {fake.too_many}; busiest 1 s "
+        f"{max_in_window(times, 1.0)}; lost {args.chats - got}",
+        "≤ 50/s global",
+    )
+
+
 async def ceiling(args: argparse.Namespace, database_url: str, label: str) -> None:
     private, groups = chat_ids(args.chats)
     prepare(database_url, args.reset, private, groups)
@@ -585,6 +634,7 @@ def main() -> None:
         "limiter": limiter,
         "ceiling": ceiling,
         "shared": shared,
+        "discord": discord_rate,
     }
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/fanout.db"
