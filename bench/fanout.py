@@ -610,7 +610,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("scenario", choices=["paced", "limiter", "ceiling", "shared", "instance"])
+    parser.add_argument(
+        "scenario", choices=["paced", "limiter", "ceiling", "shared", "instance", "discord"]
+    )
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--database-url", help="PostgreSQL (see --reset); default: temp SQLite")
     parser.add_argument("--reset", action="store_true", help="DROP the PG public schema first")
