@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     telegram_webhook_port: Port = 8443
     # how long a send waits for Telegram's answer before its fate is "unknown" (not resent)
     telegram_send_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    # paid broadcasts: the morning post sends allow_paid_broadcast and is paced at this rate
+    telegram_paid_broadcast: bool = False
+    telegram_paid_broadcast_rate: int = Field(default=1000, ge=1, le=1000)
+
+    # where the send pace of a bot token lives: shared through PostgreSQL, or per process
+    pace_backend: Literal["auto", "memory", "database"] = "auto"
 
     # Discord
     discord_bot_token: str | None = None

@@ -14,7 +14,7 @@ from alembic.config import Config
 from filelock import FileLock
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
@@ -26,6 +26,9 @@ DB_THREADS = 4
 # pg_advisory_lock key serialising migrations between processes ("dailypap" in ASCII)
 MIGRATION_LOCK_KEY = 0x6461696C79706170
 MIGRATION_LOCK_TIMEOUT = 300.0  # seconds another instance may hold the migration lock
+# What a caller that degrades gracefully without the database catches around ``Database.run``:
+# a failing statement (SQLAlchemy's errors) or the database being unreachable.
+STORE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, DatabaseUnavailable)
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.archive import upsert_papers
 from bot.cards import offline_summary
-from bot.db import Database
+from bot.db import STORE_ERRORS, Database
 from bot.domain import PaperInfo, Summary
 from bot.llm import LlmClient, LlmError, LlmUsage
 from bot.models import LlmUsageRow, PaperRow, SummaryRow
@@ -137,7 +137,7 @@ class SummaryService:
             return self.offline.summarize_now(papers, lang)
         try:
             found = await self._lookup(papers, lang)
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             log.exception("summary cache unavailable; using offline summaries")
             return self.offline.summarize_now(papers, lang)
         await self._record(
@@ -174,7 +174,7 @@ class SummaryService:
         lang = normalize_language(language)
         try:
             found = await self._lookup(papers, lang)
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             log.exception("summary cache unavailable; nothing prepared")
             return 0
         missing = [paper for paper in papers if paper.arxiv_id not in found]
@@ -190,7 +190,7 @@ class SummaryService:
         if self.enabled and papers:
             try:
                 found = await self._lookup(papers, lang)
-            except SQLAlchemyError:
+            except STORE_ERRORS:
                 log.exception("summary cache unavailable; using offline summaries")
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
@@ -331,7 +331,7 @@ class SummaryService:
             await self.db.run(work)
         except IntegrityError:
             log.info("summary of %s [%s] already cached", paper.arxiv_id, summary.language)
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             log.exception("could not cache the summary of %s", paper.arxiv_id)
 
     def _failed(self, arxiv_id: str, lang: str, error: str) -> LlmUsageRow:
@@ -355,7 +355,7 @@ class SummaryService:
 
         try:
             await self.db.run(work)
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             log.exception("could not record %d summarizer events", len(rows))
 
 
