@@ -64,6 +64,9 @@ def render_text(reply: Reply, *, color: bool = False) -> str:
         blocks.append(s.wrap("red", text) if reply.is_error else s.text(text))
     if not reply.is_error:
         full = reply.style == "cards"
-        for number, card in enumerate(reply.cards, 1):
+        for number, card in enumerate(reply.cards, reply.start):
             blocks.append("\n".join(_card(card, number, full, s)))
+    if reply.more and not reply.is_error:
+        label = next((b.label for b in reply.buttons if b.command == reply.more), "More")
+        blocks.append(s.text(f"» {clean_text(label)}: /more"))
     return "\n\n".join(blocks) + "\n" if blocks else ""

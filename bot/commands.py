@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
@@ -15,7 +16,7 @@ from bot.domain import Button, Card, FeaturedPaper, Reply, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
 from bot.models import SubscriptionRow
-from bot.subscriptions import Subscriptions, describe
+from bot.subscriptions import Subscriptions, describe, find_row
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ _ARXIV_ID = re.compile(
     re.I,
 )
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_OFFSET = re.compile(r"^\+(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,13 @@ def parse_arxiv_id(raw: str, language: str = "en") -> str:
     return match.group(1)
 
 
-def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
-    """``[N] [week|month]`` → (n, days, period key)."""
-    n, days, period = 10, 7, "period_week"
+def parse_top(raw: str, language: str = "en") -> tuple[int | None, int, str, date | None]:
+    """``[N] [week|month] [YYYY-MM-DD]`` → (n or None, days, period key, window end or None).
+
+    The More button pins the window's end with a date, so a later page lists the same window.
+    """
+    n: int | None = None
+    days, period, end = 7, "period_week", None
     for word in raw.lower().split():
         if word in {"week", "weekly", "w", "주"}:
             days, period = 7, "period_week"
@@ -96,9 +102,57 @@ def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
             days, period = 30, "period_month"
         elif re.fullmatch(r"[+-]?\d{1,6}", word) and 1 <= int(word) <= MAX_TOP:
             n = int(word)
+        elif (match := _DATE.match(word)) and _valid_date(match):
+            end = date(int(match[1]), int(match[2]), int(match[3]))
         else:
             raise BadArgument(t("bad_top", language, max=MAX_TOP, value=word[:40]))
-    return n, days, period
+    return n, days, period, end
+
+
+def _valid_date(match: re.Match[str]) -> bool:
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return False
+    return True
+
+
+def split_offset(args: str) -> tuple[str, int]:
+    """``ARGS +N`` (what a More button sends) → (ARGS, N); no ``+N`` means the first page."""
+    words = args.split()
+    if words and (match := _OFFSET.match(words[-1])):
+        return " ".join(words[:-1]), int(match[1])
+    return args.strip(), 0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a ranked list: its cards' slice, where it starts, and the next command."""
+
+    items: tuple[FeaturedPaper, ...]
+    offset: int
+    total: int
+    more: str | None
+
+    def counts(self, language: str) -> str:
+        """ "showing 10 of 62" (or "11–20 of 62"); empty when everything fits on one page."""
+        if self.more is None and self.offset == 0:
+            return ""
+        if self.offset == 0:
+            return t("showing", language, count=len(self.items), total=self.total)
+        last = self.offset + len(self.items)
+        return t("showing_range", language, first=self.offset + 1, last=last, total=self.total)
+
+
+def paginate(featured: Sequence[FeaturedPaper], offset: int, size: int, command: str) -> Page:
+    """The page at ``offset`` (clamped to the last one); ``command +N`` shows the next."""
+    size = max(size, 1)
+    total = len(featured)
+    offset = max(0, min(offset, (max(total - 1, 0) // size) * size))
+    items = tuple(featured[offset : offset + size])
+    following = offset + size
+    more = f"{command} +{following}" if following < total else None
+    return Page(items=items, offset=offset, total=total, more=more)
 
 
 class Commands:
@@ -185,46 +239,81 @@ class Commands:
         cached = self.summaries.cached([fp.paper for fp in featured], language)
         return tuple(build_card(fp, cached.get(fp.paper.arxiv_id)) for fp in featured)
 
+    async def page_size(self, ctx: ChatContext) -> int:
+        """How many papers a page shows in this chat: its ``top`` setting."""
+        target = ctx.target
+        row = await self.subscriptions.db.run(lambda session: find_row(session, target))
+        return row.top_n if row else self.settings.default_top_n
+
+    def _paged_reply(self, page: Page, language: str, **fields: Any) -> Reply:
+        """A compact listing of one page, with a More button when there is a next one."""
+        buttons: tuple[Button, ...] = fields.pop("buttons", ())
+        if page.more:
+            buttons = (*buttons, Button(t("button_next_page", language), command=page.more))
+        text = "\n".join(part for part in (fields.pop("text", ""), page.counts(language)) if part)
+        return Reply(
+            text=text,
+            cards=self.cards(page.items, language),
+            style="compact",
+            buttons=buttons,
+            start=page.offset + 1,
+            more=page.more,
+            **fields,
+        )
+
     async def _today(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        _, offset = split_offset(args)
         now = self.now()
         day = await self.archive.todays_digest_date(now)
-        return await self._day_reply(day, now, language, intro_key="today_intro")
+        return await self._day_reply(day, now, language, "today_intro", ctx, offset)
 
     async def _date(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        args, offset = split_offset(args)
         if not args:
             raise BadArgument(t("date_usage", language))
         now = self.now()
         day = parse_day(args, now, language)
         if day is None:
-            return await self._today(args, ctx, language)
+            return await self._today(f"+{offset}", ctx, language)
         if day > now.date():
             raise BadArgument(t("day_in_future", language, day=day.isoformat()))
-        return await self._day_reply(day, now, language, intro_key="date_intro")
+        return await self._day_reply(day, now, language, "date_intro", ctx, offset)
 
-    async def _day_reply(self, day: date, now: datetime, language: str, intro_key: str) -> Reply:
+    async def _day_reply(
+        self,
+        day: date,
+        now: datetime,
+        language: str,
+        intro_key: str,
+        ctx: ChatContext,
+        offset: int = 0,
+    ) -> Reply:
         featured = await self.archive.day(day, now)
         if not featured:
             return Reply(text=t("no_papers_day", language, day=day.isoformat()), day=day)
         intro = t(intro_key, language, count=len(featured), day=day.isoformat())
         if day > latest_settled_day(now):
             intro = t("day_not_finished", language, day=day.isoformat()) + "\n" + intro
-        return Reply(
+        page = paginate(featured, offset, await self.page_size(ctx), f"/date {day.isoformat()}")
+        return self._paged_reply(
+            page,
+            language,
             title=t("today_title", language, day=day.isoformat()),
             text=intro,
-            cards=self.cards(featured, language),
-            style="compact",
             day=day,
             buttons=(Button(t("button_hf", language), url=hf_day_url(day)),),
         )
 
     async def _top(self, args: str, ctx: ChatContext, language: str) -> Reply:
-        n, days, period = parse_top(args, language)
+        args, offset = split_offset(args)
+        n, days, period, pinned = parse_top(args, language)
+        wanted = n or MAX_TOP
         now = self.now()
-        end = await self.archive.todays_digest_date(now)
+        end = pinned or await self.archive.todays_digest_date(now)
         start = end - timedelta(days=days - 1)
-        featured = await self.archive.top(n, days, now, end=end)
+        featured = await self.archive.top(wanted, days, now, end=end)
         intro = ""
-        if not featured:
+        if not featured and pinned is None:
             # Nothing in that window (the source has no recent days): use the archive's last.
             stored = self.archive.stored_days()
             if not stored or stored[-1] >= start:
@@ -232,12 +321,17 @@ class Commands:
             intro = t("top_empty", language, start=start, end=end) + "\n"
             end = stored[-1]
             start = end - timedelta(days=days - 1)
-            featured = await self.archive.top(n, days, now, end=end)
-        return Reply(
+            featured = await self.archive.top(wanted, days, now, end=end)
+        if not featured:
+            return Reply(text=t("top_empty", language, start=start, end=end))
+        word = "month" if period == "period_month" else "week"
+        command = f"/top {len(featured)} {word} {end.isoformat()}"
+        page = paginate(featured, offset, await self.page_size(ctx), command)
+        return self._paged_reply(
+            page,
+            language,
             title=t("top_title", language, n=len(featured), period=t(period, language)),
             text=intro + t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
-            cards=self.cards(featured, language),
-            style="compact",
         )
 
     async def _search(self, args: str, ctx: ChatContext, language: str) -> Reply:

@@ -133,6 +133,8 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+    start: int = 1  # the number of the first card (a later page goes on counting)
+    more: str | None = None  # the core command that shows the next page, if there is one
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Use /top [N] [week|month], with N from 1 to {max} (e.g. /top 5 month). "
             "'{value}' is not valid."
         ),
-        "period_week": "week",
-        "period_month": "month",
+        "period_week": "7 days",
+        "period_month": "30 days",
         "search_usage": "What should I look for? Use /search WORDS (e.g. /search diffusion).",
         "search_too_long": "That query is too long ({length} characters); keep it under {max}.",
         "search_title": "Search: {query}",
@@ -126,6 +126,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_unsubscribe": "Unsubscribe",
         "button_style": "Style: {style}",
         "button_pause": "Pause",
+        "button_next_page": "More",
+        "no_more": "Nothing more to show: /more continues the last list (/today, /date, /top).",
+        "showing": "Showing {count} of {total}.",
+        "showing_range": "Showing {first}–{last} of {total}.",
         "button_resume": "Resume",
     },
     "ko": {
@@ -162,15 +166,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "'today' 또는 'yesterday'를 사용하세요."
         ),
         "date_usage": "어느 날짜인가요? /date YYYY-MM-DD (예: /date 2025-01-10) 또는 /date yesterday",
-        "top_title": "지난 {period} 상위 {n}편",
+        "top_title": "최근 {period} 상위 {n}편",
         "top_intro": "{start}부터 {end}까지 소개된 논문 중 가장 많은 추천을 받은 논문입니다.",
         "top_empty": "{start}부터 {end}까지 소개된 논문이 없습니다.",
         "bad_top": (
             "/top [N] [week|month] 형식으로, N은 1에서 {max} 사이입니다 (예: /top 5 month). "
             "'{value}'은(는) 올바르지 않습니다."
         ),
-        "period_week": "주",
-        "period_month": "달",
+        "period_week": "7일",
+        "period_month": "30일",
         "search_usage": "무엇을 찾을까요? /search 검색어 (예: /search diffusion)",
         "search_too_long": "검색어가 너무 깁니다 ({length}자). {max}자 이하로 입력하세요.",
         "search_title": "검색: {query}",
@@ -236,6 +240,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_unsubscribe": "구독 해지",
         "button_style": "형식: {style}",
         "button_pause": "일시 중지",
+        "button_next_page": "더 보기",
+        "no_more": "더 보여 드릴 것이 없습니다. /more 는 마지막 목록(/today, /date, /top)을 이어 보여 줍니다.",
+        "showing": "{total}편 중 {count}편 표시.",
+        "showing_range": "{total}편 중 {first}–{last}번째 표시.",
         "button_resume": "다시 시작",
     },
 }

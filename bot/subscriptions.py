@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.db import Database
@@ -172,6 +172,17 @@ def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> 
         emptynote=flag(row.empty_note),
         paused=flag(row.paused),
     )
+
+
+def find_row(session: Session, target: Target) -> SubscriptionRow | None:
+    """The chat's row, if it has one (for ``Database.run``)."""
+    return session.exec(
+        select(SubscriptionRow).where(
+            SubscriptionRow.platform == target.platform,
+            SubscriptionRow.chat_id == target.chat_id,
+            SubscriptionRow.thread_id == (target.thread_id or ""),
+        )
+    ).first()
 
 
 class Subscriptions:

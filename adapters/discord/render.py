@@ -232,7 +232,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         if reply.style == "cards":
             embeds = [card_embed(card) for card in reply.cards]
         else:
-            embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, 1)]
+            embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, reply.start)]
         groups = _embed_messages(embeds)
         first = 0
         if messages:  # the title rides along with the first embeds
@@ -240,7 +240,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
             first = 1
         messages.extend(DiscordMessage(embeds=tuple(group)) for group in groups[first:])
         if reply.style == "compact":
-            messages = _with_paper_buttons(messages, reply.cards)
+            messages = _with_paper_buttons(messages, reply.cards, reply.start)
     extra = _buttons(reply.buttons)
     if extra:
         if not messages:
@@ -254,7 +254,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
 
 
 def _with_paper_buttons(
-    messages: list[DiscordMessage], cards: Sequence[Card]
+    messages: list[DiscordMessage], cards: Sequence[Card], start: int = 1
 ) -> list[DiscordMessage]:
     """A "/paper <id>" button under each listed paper, numbered like the embeds."""
     result: list[DiscordMessage] = []
@@ -267,7 +267,7 @@ def _with_paper_buttons(
             command = f"/paper {clean_text(card.arxiv_id)}"
             unique = all(b.custom_id != command for b in buttons)  # Discord refuses duplicates
             if utf16_len(command) <= CUSTOM_ID_LIMIT and unique:
-                buttons.append(DiscordButton(str(number), custom_id=command))
+                buttons.append(DiscordButton(str(number + start - 1), custom_id=command))
         result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
     return result
 

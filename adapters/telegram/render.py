@@ -351,7 +351,7 @@ def _intro_blocks(reply: Reply) -> list[str]:
 def _compact(reply: Reply) -> list[TelegramMessage]:
     blocks = _intro_blocks(reply)
     intro = len(blocks)
-    for n, card in enumerate(reply.cards, 1):
+    for n, card in enumerate(reply.cards, reply.start):
         title = clip(clean_text(card.title) or card.arxiv_id, 200, measure=utf16_len)
         blocks.append(
             f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
@@ -362,7 +362,7 @@ def _compact(reply: Reply) -> list[TelegramMessage]:
         held = range(index, index + len(group))
         index += len(group)
         buttons = [
-            TgButton(str(i - intro + 1), callback_data=data)
+            TgButton(str(i - intro + reply.start), callback_data=data)
             for i in held
             if i >= intro and (data := _callback(f"/paper {reply.cards[i - intro].arxiv_id}"))
         ]
