@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.markup import escape as rich_escape
 
-from bot.cards import clean_text, first_sentence, safe_url, shorten_authors
+from bot.cards import clean_text, gist_line, safe_url, shorten_authors
 from bot.domain import Card, Reply
 
 
@@ -32,8 +32,7 @@ def _card(card: Card, number: int, full: bool, s: _Style) -> list[str]:
         lines.append(f"   Authors: {s.text(authors)}")
     summary = card.summary
     if not full:
-        gist = summary.whats_new if summary.has_sections else summary.text
-        if sentence := first_sentence(clean_text(gist)):
+        if sentence := gist_line(card):
             lines.append(f"   {s.text(sentence)}")
         return lines
     if organization := clean_text(card.organization):
@@ -50,6 +49,8 @@ def _card(card: Card, number: int, full: bool, s: _Style) -> list[str]:
             lines.append(f"   {s.wrap('bold', heading)}: {s.text(clean_text(body))}")
     elif text := clean_text(summary.text):
         lines.append(f"   {s.text(text)}")
+    if note := clean_text(card.note):
+        lines.append(f"   {s.wrap('italic', note)}")
     return lines
 
 

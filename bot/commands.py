@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -251,6 +252,7 @@ class Commands:
         if page.more:
             buttons = (*buttons, Button(t("button_next_page", language), command=page.more))
         text = "\n".join(part for part in (fields.pop("text", ""), page.counts(language)) if part)
+        summarise = t("button_summarise", language) if self.summaries.enabled else None
         return Reply(
             text=text,
             cards=self.cards(page.items, language),
@@ -258,6 +260,7 @@ class Commands:
             buttons=buttons,
             start=page.offset + 1,
             more=page.more,
+            item_label=summarise,
             **fields,
         )
 
@@ -335,6 +338,7 @@ class Commands:
         )
 
     async def _search(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        args, offset = split_offset(args)
         if not args:
             raise BadArgument(t("search_usage", language))
         if len(args) > MAX_ARGUMENT:
@@ -343,28 +347,35 @@ class Commands:
             await self.archive.todays_digest_date(self.now())
         except SourceUnavailable as exc:
             log.info("searching the stored archive only: %s", exc)
-        featured = self.archive.search(args, limit=10)
+        featured = self.archive.search_all(args)
         if not featured:
             empty = not self.archive.stored_days()
             key = "search_empty_archive" if empty else "search_empty"
             return Reply(text=t(key, language, query=args))
-        return Reply(
+        # the count is every match, not the page; a More button whose command is too long
+        # for a platform (Telegram: 64 bytes) is left out by that platform's renderer
+        page = paginate(featured, offset, await self.page_size(ctx), f"/search {args}")
+        return self._paged_reply(
+            page,
+            language,
             title=t("search_title", language, query=args),
             text=t("search_intro", language, count=len(featured), query=args),
-            cards=self.cards(featured, language),
-            style="compact",
         )
 
     async def _paper(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        """One paper's card, summarised in the chat's language now if the cache lacks it
+        (adapters show "typing…" meanwhile); a fallback says why in one line."""
         arxiv_id = parse_arxiv_id(args, language)
         featured = await self.archive.paper(arxiv_id)
         if featured is None:
             raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
-        (card,) = self.cards([featured], language)
-        buttons = [
-            Button(t("button_arxiv", language), url=card.arxiv_url),
-            Button(t("button_hf", language), url=card.hf_url),
-        ]
+        summaries, reasons = await self.summaries.summarize_report([featured.paper], language)
+        card = build_card(featured, summaries.get(featured.paper.arxiv_id))
+        reason = reasons.get(featured.paper.arxiv_id)
+        if reason and not (reason == "no_model" and catalogue_language(language) == "en"):
+            card = dataclasses.replace(card, note=t("summary_fallback", language, reason=reason))
+        # the card links its Hugging Face page once, in its head; no button repeats it
+        buttons = [Button(t("button_arxiv", language), url=card.arxiv_url)]
         if card.day is not None:
             buttons.append(Button(t("button_more", language), command=f"/date {card.day}"))
         return Reply(cards=(card,), style="cards", day=card.day, buttons=tuple(buttons))

@@ -85,6 +85,7 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+    note: str | None = None  # one short line about the summary (e.g. why it is the English one)
 
     @property
     def arxiv_url(self) -> str:
@@ -134,6 +135,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
     start: int = 1  # the number of the first card (a later page goes on counting)
+    item_label: str | None = None  # a word for each compact item's button ("Summarise")
     more: str | None = None  # the core command that shows the next page, if there is one
 
 

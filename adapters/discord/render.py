@@ -16,7 +16,7 @@ from urllib.parse import quote
 from bot.cards import (
     clean_text,
     clip,
-    first_sentence,
+    gist_line,
     group_blocks,
     safe_url,
     shorten_authors,
@@ -123,7 +123,10 @@ def _footer(card: Card) -> dict[str, str]:
 
 def card_embed(card: Card) -> dict[str, Any]:
     """One paper's full embed; every limit of a single embed respected (≤ 6000 in total)."""
-    fields = [_field("Votes", f"👍 {card.votes:,}", inline=True)]
+    votes = f"👍 {card.votes:,}"
+    if hf := _embed_url(card.hf_url):
+        votes += f" · {_mdlink('Hugging Face', hf)}"
+    fields = [_field("Votes", votes, inline=True)]
     if organization := clean_text(card.organization):
         fields.append(_field("Organization", _md(organization, 256), inline=True))
     if authors := shorten_authors(card.authors):
@@ -148,12 +151,14 @@ def card_embed(card: Card) -> dict[str, Any]:
     room = EMBED_TOTAL - embed_length({**embed, "fields": fields})
     if summary.has_sections:
         sections = summary.sections()
-        share = min(FIELD_VALUE_LIMIT, (room - 80) // max(len(sections), 1))
+        share = min(FIELD_VALUE_LIMIT, (room - 300) // max(len(sections), 1))
         for heading, body in sections:
             if value := _md(body, share):
                 fields.append(_field(heading, value))
     elif text := clean_text(summary.text):
-        embed["description"] = _md(text, min(DESCRIPTION_LIMIT, room - 10))
+        embed["description"] = _md(text, min(DESCRIPTION_LIMIT, room - 300))
+    if note := clean_text(card.note):
+        fields.append(_field("ℹ️", _md(note, 250)))
     embed["fields"] = fields
     return embed
 
@@ -163,9 +168,7 @@ def compact_embed(card: Card, number: int) -> dict[str, Any]:
     lines = [f"👍 {card.votes:,}"]
     if authors := shorten_authors(card.authors, max_names=3):
         lines[0] += f" · {_md(authors, 300)}"
-    summary = card.summary
-    gist = summary.whats_new if summary.has_sections else summary.text
-    if sentence := first_sentence(clean_text(gist)):
+    if sentence := gist_line(card):
         lines.append(_md(sentence, 400))
     embed: dict[str, Any] = {"title": _title(card, f"{number}. "), "color": COLOR}
     if url := _embed_url(card.arxiv_url):
@@ -240,7 +243,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
             first = 1
         messages.extend(DiscordMessage(embeds=tuple(group)) for group in groups[first:])
         if reply.style == "compact":
-            messages = _with_paper_buttons(messages, reply.cards, reply.start)
+            messages = _with_paper_buttons(messages, reply.cards, reply.start, reply.item_label)
     extra = _buttons(reply.buttons)
     if extra:
         if not messages:
@@ -254,7 +257,10 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
 
 
 def _with_paper_buttons(
-    messages: list[DiscordMessage], cards: Sequence[Card], start: int = 1
+    messages: list[DiscordMessage],
+    cards: Sequence[Card],
+    start: int = 1,
+    item_label: str | None = None,
 ) -> list[DiscordMessage]:
     """A "/paper <id>" button under each listed paper, numbered like the embeds."""
     result: list[DiscordMessage] = []
@@ -267,7 +273,10 @@ def _with_paper_buttons(
             command = f"/paper {clean_text(card.arxiv_id)}"
             unique = all(b.custom_id != command for b in buttons)  # Discord refuses duplicates
             if utf16_len(command) <= CUSTOM_ID_LIMIT and unique:
-                buttons.append(DiscordButton(str(number + start - 1), custom_id=command))
+                label = str(number + start - 1)
+                if word := clean_text(item_label):
+                    label = clip(f"{label} · {word}", BUTTON_LABEL_LIMIT, measure=utf16_len)
+                buttons.append(DiscordButton(label, custom_id=command))
         result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
     return result
 

@@ -19,6 +19,7 @@ from bot.cards import (
     clean_text,
     clip,
     clip_sentences,
+    gist_line,
     group_blocks,
     pack,
     safe_url,
@@ -32,6 +33,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 BUTTONS_PER_ROW = 5
+COMPACT_GIST = 200  # the one summary line under an item of a compact list
 _MIN_SUMMARY = 120  # a caption with less summary than this is not worth it: use a text message
 
 
@@ -271,8 +273,12 @@ Parts = list[tuple[str | None, str]]
 def _summary_parts(card: Card) -> Parts:
     summary = card.summary
     if summary.has_sections:
-        return [(heading, clean_text(body)) for heading, body in summary.sections()]
-    return [(None, clean_text(summary.text))] if clean_text(summary.text) else []
+        parts: Parts = [(heading, clean_text(body)) for heading, body in summary.sections()]
+    else:
+        parts = [(None, clean_text(summary.text))] if clean_text(summary.text) else []
+    if note := clean_text(card.note):
+        parts.append((None, clip(note, 200)))
+    return parts
 
 
 def _card_html(head: list[str], parts: Parts) -> str:
@@ -348,25 +354,34 @@ def _intro_blocks(reply: Reply) -> list[str]:
 # ---------------------------------------------------------------- replies
 
 
+def _item_label(number: int, word: str | None) -> str:
+    """A listed item's button: its number, and the action's word when there is one."""
+    return f"{number} · {clip(clean_text(word), 40)}" if word and clean_text(word) else str(number)
+
+
 def _compact(reply: Reply) -> list[TelegramMessage]:
     blocks = _intro_blocks(reply)
     intro = len(blocks)
     for n, card in enumerate(reply.cards, reply.start):
         title = clip(clean_text(card.title) or card.arxiv_id, 200, measure=utf16_len)
-        blocks.append(
-            f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
-        )
+        line = f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
+        if gist := gist_line(card):
+            line += f"\n<i>{esc(clip(gist, COMPACT_GIST, measure=utf16_len))}</i>"
+        blocks.append(line)
     messages: list[TelegramMessage] = []
     index = 0
     for group in group_blocks(blocks, TEXT_LIMIT, measure=_length, sep="\n"):
         held = range(index, index + len(group))
         index += len(group)
         buttons = [
-            TgButton(str(i - intro + reply.start), callback_data=data)
+            TgButton(_item_label(i - intro + reply.start, reply.item_label), callback_data=data)
             for i in held
             if i >= intro and (data := _callback(f"/paper {reply.cards[i - intro].arxiv_id}"))
         ]
-        messages.append(TelegramMessage(text="\n".join(group), buttons=tuple(_rows(buttons))))
+        per_row = 2 if reply.item_label else BUTTONS_PER_ROW
+        messages.append(
+            TelegramMessage(text="\n".join(group), buttons=tuple(_rows(buttons, per_row)))
+        )
     return messages
 
 
@@ -375,7 +390,7 @@ def _cards(reply: Reply) -> list[TelegramMessage]:
     messages = [TelegramMessage(text=t) for t in pack(intro, TEXT_LIMIT, measure=_length)]
     for card in reply.cards:
         head, parts = _head_lines(card), _summary_parts(card)
-        buttons = ((TgButton("🤗 Paper page", url=card.hf_url),),) if safe_url(card.hf_url) else ()
+        buttons: tuple[tuple[TgButton, ...], ...] = ()  # the head already links the HF page
         photo = safe_url(card.thumbnail_url)
         caption = _fit(head, parts, CAPTION_LIMIT) if photo else None
         if caption is not None:
