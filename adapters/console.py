@@ -79,6 +79,8 @@ async def run_console(app: App) -> None:
         output = await answer(app, line, ctx, color=interactive, session=session)
         if not output:
             continue
+        if not interactive:  # a transcript: each command before its reply
+            print(PROMPT + line.strip(), flush=True)
         if interactive:  # colours on a terminal; plain text into a pipe
             terminal.print(output.rstrip("\n"), end="\n\n")
         else:

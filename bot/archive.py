@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -170,16 +170,32 @@ class Archive:
 
     async def backfill(self, since: date, until: date, now: datetime) -> int:
         """Ensure every day from ``since`` to ``until`` (inclusive); returns the papers stored."""
+        return (await self.backfill_report(since, until, now))[0]
+
+    async def backfill_report(
+        self,
+        since: date,
+        until: date,
+        now: datetime,
+        on_day: Callable[[date], None] | None = None,
+    ) -> tuple[int, int]:
+        """``backfill``, returning (featured papers stored for these days, how many are new),
+        and calling ``on_day(day)`` after each day (a progress bar)."""
         if since > until:
             raise BadArgument(f"The start day {since} is after the end day {until}.")
         until = min(until, _utc(now).date())
-        total = 0
+        total = new = 0
         day = since
         while day <= until:
+            before = self._count(day)
             await self.ensure_day(day, now)
-            total += self._count(day)
+            after = self._count(day)
+            total += after
+            new += max(after - before, 0)
+            if on_day is not None:
+                on_day(day)
             day += timedelta(days=1)
-        return total
+        return total, new
 
     # --- reading ---------------------------------------------------------------------------------
 

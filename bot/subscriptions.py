@@ -65,6 +65,12 @@ _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
 
 
+def parse_flag(value: str) -> bool | None:
+    """on/off (yes/no, true/false, 1/0) → bool; None for anything else."""
+    word = value.strip().lower()
+    return True if word in _ON else False if word in _OFF else None
+
+
 def _canonical_timezones() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
 
