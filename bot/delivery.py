@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from bot.archive import Archive
 from bot.cards import build_card
 from bot.db import Database
-from bot.domain import Card, FeaturedPaper, Reply, Style, Target
+from bot.domain import Card, FeaturedPaper, PaperInfo, Reply, Style, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
@@ -73,6 +73,32 @@ def select_cards(cards: Sequence[Card], row: SubscriptionRow) -> list[Card]:
             continue
         chosen.append(card)
     return chosen[: max(row.top_n, 1)]
+
+
+def shown_papers(featured: Sequence[FeaturedPaper], row: SubscriptionRow) -> list[FeaturedPaper]:
+    """The papers a chat is shown: its filters and top N, decided on the offline cards (title,
+    keywords, HF's one-liner), so the choice does not depend on a summary not made yet."""
+    chosen = {card.arxiv_id for card in select_cards([build_card(fp) for fp in featured], row)}
+    return [fp for fp in featured if fp.paper.arxiv_id in chosen]
+
+
+def shows_summaries(row: SubscriptionRow) -> bool:
+    """Whether a chat's style shows the LLM's summaries: full cards do; a compact list shows
+    HF's one-line summary (its Summarise buttons make the LLM one on demand)."""
+    return row.style == "cards"
+
+
+def summaries_needed(
+    featured: Sequence[FeaturedPaper], rows: Sequence[SubscriptionRow]
+) -> dict[str, list[PaperInfo]]:
+    """Per language, the papers some chat will show with an LLM summary: the morning's cost."""
+    needed: dict[str, dict[str, PaperInfo]] = {}
+    for row in rows:
+        if shows_summaries(row):
+            papers = needed.setdefault(row.language, {})
+            for fp in shown_papers(featured, row):
+                papers.setdefault(fp.paper.arxiv_id, fp.paper)
+    return {language: list(papers.values()) for language, papers in needed.items()}
 
 
 class Ledger:
@@ -212,45 +238,46 @@ class Delivery:
         report.due = len(due)
         if not due:
             return report
-        cards_by_language = await self._cards(featured, {row.language for row in due})
+        summaries = {
+            language: await self.summaries.summarize(papers, language)
+            for language, papers in sorted(summaries_needed(featured, due).items())
+        }
         renders: dict[tuple[Any, ...], list[Any]] = {}
         gate = asyncio.Semaphore(self.concurrency)
 
         async def deliver(row: SubscriptionRow) -> None:
+            made = summaries.get(row.language, {}) if shows_summaries(row) else {}
+            cards = [
+                build_card(fp, made.get(fp.paper.arxiv_id)) for fp in shown_papers(featured, row)
+            ]
             async with gate:  # the platforms' rate limiters pace what this lets through
-                await self._deliver(row, day, now, cards_by_language[row.language], renders, report)
+                await self._deliver(row, day, now, cards, renders, report)
 
         await asyncio.gather(*(deliver(row) for row in due))
         report.renders = len(renders)
         return report
 
     async def _prepare_summaries(self, now: datetime) -> None:
-        """Between posts, make today's digest's summaries for every language in use."""
+        """Between posts, make the summaries today's digest will show, for each chat that shows
+        them (its top N after filters, in its language), so a post rarely waits for an LLM."""
         if not self.summaries.enabled:
             return
-        languages = {row.language for row in self.subscriptions.deliverable(set(self.publishers))}
-        if not languages:
+        rows = [
+            row
+            for row in self.subscriptions.deliverable(set(self.publishers))
+            if shows_summaries(row)
+        ]
+        if not rows:
             return
         try:
             day = await self.archive.todays_digest_date(now)
-            papers = [fp.paper for fp in await self.archive.day(day, now)]
+            featured = await self.archive.day(day, now)
         except SourceUnavailable:
             return
-        for language in sorted(languages):
+        for language, papers in sorted(summaries_needed(featured, rows).items()):
             made = await self.summaries.prepare(papers, language)
             if made:
                 log.info("prepared %d %s summaries for %s", made, language, day)
-
-    async def _cards(
-        self, featured: Sequence[FeaturedPaper], languages: set[str]
-    ) -> dict[str, list[Card]]:
-        """Summaries are made once per (day, language) before anyone is sent anything."""
-        papers = [fp.paper for fp in featured]
-        result = {}
-        for language in sorted(languages):
-            summaries = await self.summaries.summarize(papers, language)
-            result[language] = [build_card(fp, summaries.get(fp.paper.arxiv_id)) for fp in featured]
-        return result
 
     def _render(
         self,
@@ -260,8 +287,10 @@ class Delivery:
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
     ) -> list[Any]:
-        """Rendered once per (platform, day, language, style, selection), shared by chats."""
-        chosen = select_cards(cards, row)
+        """Rendered once per (platform, day, language, style, selection), shared by chats.
+
+        ``cards`` are the chat's selection already (``shown_papers``)."""
+        chosen = list(cards)
         style: Style = "cards" if row.style == "cards" else "compact"
         ids = tuple(c.arxiv_id for c in chosen)
         note = not chosen and row.empty_note

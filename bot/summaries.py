@@ -86,9 +86,10 @@ class LlmSummarizer:
 
 @dataclass(frozen=True)
 class UsageStats:
-    """One UTC day of summarizer events."""
+    """One UTC day of summarizer events in one language."""
 
     day: date
+    language: str = ""
     calls: int = 0
     hits: int = 0
     failures: int = 0
@@ -210,15 +211,17 @@ class SummaryService:
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
     def stats(self, days: int = 14) -> list[UsageStats]:
-        """Calls, cache hits, failures and tokens per UTC day for the last ``days`` days."""
+        """Calls, cache hits, failures and tokens per UTC day and language, for the last
+        ``days`` days."""
         today = self.now().astimezone(UTC).date()
         start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
         with self.db.session() as session:
             rows = session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)).all()
-        per_day: dict[date, dict[str, int]] = {}
+        per_day: dict[tuple[date, str], dict[str, int]] = {}
         for row in rows:
             at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-            counts = per_day.setdefault(at.astimezone(UTC).date(), dict.fromkeys(_COUNTERS, 0))
+            key = (at.astimezone(UTC).date(), row.language)
+            counts = per_day.setdefault(key, dict.fromkeys(_COUNTERS, 0))
             if row.event == "call":
                 counts["calls"] += 1
             elif row.event == "hit":
@@ -227,7 +230,10 @@ class SummaryService:
                 counts["failures"] += 1
             counts["prompt_tokens"] += row.prompt_tokens
             counts["completion_tokens"] += row.completion_tokens
-        return [UsageStats(day=day, **per_day[day]) for day in sorted(per_day)]
+        return [
+            UsageStats(day=day, language=language, **per_day[(day, language)])
+            for day, language in sorted(per_day)
+        ]
 
     async def aclose(self) -> None:
         """Cancel LLM calls still running after their caller's budget ran out."""
@@ -402,10 +408,11 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     """A plain-text table of ``stats()`` with a total line, for the CLI."""
     if not rows:
         return "No summarizer activity in this period."
-    header = ("day", "calls", "hits", "failed", "prompt tok", "completion tok")
+    header = ("day", "language", "calls", "hits", "failed", "prompt tok", "completion tok")
     lines = [
         (
             row.day.isoformat(),
+            row.language or "-",
             str(row.calls),
             str(row.hits),
             str(row.failures),
@@ -416,6 +423,7 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     ]
     total = (
         "total",
+        "all",
         str(sum(r.calls for r in rows)),
         str(sum(r.hits for r in rows)),
         str(sum(r.failures for r in rows)),
@@ -426,9 +434,9 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
 
     def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest])
+        first = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
+        rest = (cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True))
+        return "  ".join([*first, *rest])
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total)])
