@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -26,12 +27,14 @@ from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
 from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, Publisher, ThreadGone
+from bot.schedule import Due, due_period
 from bot.subscriptions import Subscriptions, local_post_moment
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+MAX_PERIOD_PAPERS = 50  # a weekly or monthly digest picks its top N among these
 MAX_ATTEMPTS = 5
 
 
@@ -234,26 +237,43 @@ class Delivery:
             log.warning("morning post postponed, source unavailable: %s", exc)
             return report
         report.day = day
-        due = [row for row in candidates if not self.ledger.done(row.id or 0, day)]
-        report.due = len(due)
-        if not due:
+        plans = []  # (subscription, the digest due for it: daily, weekly or monthly)
+        for row in candidates:
+            local_now = now.astimezone(ZoneInfo(row.timezone))
+            plan = due_period(row.digest_period, row.weekday, local_now, day)
+            if plan is not None and not self.ledger.done(row.id or 0, plan.key):
+                plans.append((row, plan))
+        report.due = len(plans)
+        if not plans:
             return report
+        windows: dict[tuple[date, date], list[FeaturedPaper]] = {(day, day): featured}
+        shown: dict[int, list[FeaturedPaper]] = {}
+        for row, plan in plans:
+            window = (plan.start, plan.end)
+            if window not in windows:  # a week's or a month's most voted papers
+                windows[window] = await self.archive.top(
+                    MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
+                )
+            shown[row.id or 0] = shown_papers(windows[window], row)
+        needed: dict[str, dict[str, PaperInfo]] = {}
+        for row, _ in plans:
+            if shows_summaries(row):
+                for fp in shown[row.id or 0]:
+                    needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
         summaries = {
-            language: await self.summaries.summarize(papers, language)
-            for language, papers in sorted(summaries_needed(featured, due).items())
+            language: await self.summaries.summarize(list(papers.values()), language)
+            for language, papers in sorted(needed.items())
         }
         renders: dict[tuple[Any, ...], list[Any]] = {}
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(row: SubscriptionRow) -> None:
+        async def deliver(row: SubscriptionRow, plan: Due) -> None:
             made = summaries.get(row.language, {}) if shows_summaries(row) else {}
-            cards = [
-                build_card(fp, made.get(fp.paper.arxiv_id)) for fp in shown_papers(featured, row)
-            ]
+            cards = [build_card(fp, made.get(fp.paper.arxiv_id)) for fp in shown[row.id or 0]]
             async with gate:  # the platforms' rate limiters pace what this lets through
-                await self._deliver(row, day, now, cards, renders, report)
+                await self._deliver(row, plan.key, now, cards, renders, report, plan)
 
-        await asyncio.gather(*(deliver(row) for row in due))
+        await asyncio.gather(*(deliver(row, plan) for row, plan in plans))
         report.renders = len(renders)
         return report
 
@@ -286,17 +306,29 @@ class Delivery:
         day: date,
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
+        plan: Due | None = None,
     ) -> list[Any]:
-        """Rendered once per (platform, day, language, style, selection), shared by chats.
+        """Rendered once per (platform, period, language, style, selection), shared by chats.
 
         ``cards`` are the chat's selection already (``shown_papers``)."""
         chosen = list(cards)
         style: Style = "cards" if row.style == "cards" else "compact"
         ids = tuple(c.arxiv_id for c in chosen)
         note = not chosen and row.empty_note
-        key = (publisher.platform, day, row.language, style, ids, note)
+        periodic = plan is not None and plan.period != "daily"
+        window = (plan.period, plan.start, plan.end) if plan is not None and periodic else None
+        key = (publisher.platform, day, window, row.language, style, ids, note)
         if key not in renders:
-            if chosen:
+            if chosen and plan is not None and periodic:
+                dates = {"start": plan.start.isoformat(), "end": plan.end.isoformat()}
+                reply = Reply(
+                    title=t(f"{plan.period}_title", row.language, **dates),
+                    text=t("period_intro", row.language, count=len(chosen), **dates),
+                    cards=tuple(chosen),
+                    style=style,
+                )
+                renders[key] = publisher.render(reply)
+            elif chosen:
                 reply = Reply(
                     title=t("today_title", row.language, day=day.isoformat()),
                     text=t("today_intro", row.language, count=len(chosen), day=day.isoformat()),
@@ -305,7 +337,7 @@ class Delivery:
                     day=day,
                 )
                 renders[key] = publisher.render(reply)
-            elif note:
+            elif note and not periodic:
                 note_text = t("empty_note", row.language, day=day.isoformat())
                 renders[key] = publisher.render(Reply(text=note_text, day=day))
             else:
@@ -331,6 +363,7 @@ class Delivery:
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
         report: TickReport,
+        plan: Due | None = None,
     ) -> None:
         sub_id = row.id or 0
         publisher = self.publishers[row.platform]
@@ -339,7 +372,7 @@ class Delivery:
             report.skipped.append(sub_id)
             return
         delivery_id = claim.id or 0
-        messages = self._render(publisher, row, day, cards, renders)
+        messages = self._render(publisher, row, day, cards, renders, plan)
         target = Target(row.platform, row.chat_id, row.thread_id or None)
         sent = claim.messages_sent
         redirects = 0

@@ -21,6 +21,7 @@ from bot.domain import STYLES, Target
 from bot.errors import BadArgument, NotFound
 from bot.i18n import t
 from bot.models import SubscriptionRow, utcnow
+from bot.schedule import PERIODS, WEEKDAYS, parse_weekday
 
 MAX_TOP = 50
 MAX_KEYWORDS = 20
@@ -49,6 +50,8 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("exclude", "exclude_keywords", "valid_keywords"),
         SettingSpec("emptynote", "empty_note", "valid_onoff"),
         SettingSpec("paused", "paused", "valid_onoff"),
+        SettingSpec("digest", "digest_period", "valid_digest"),
+        SettingSpec("weekday", "weekday", "valid_weekday"),
     )
 }
 ALIASES = {
@@ -121,6 +124,15 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
         if not low <= number <= high:
             raise bad()
         return spec, number
+    if name == "digest":
+        if value.lower() not in PERIODS:
+            raise bad()
+        return spec, value.lower()
+    if name == "weekday":
+        day = parse_weekday(value)
+        if day is None:
+            raise bad()
+        return spec, WEEKDAYS[day]
     if name in ("include", "exclude"):
         if value.lower() in {"", "none", "-", "clear"}:
             return spec, []
@@ -177,6 +189,8 @@ def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> 
         exclude=words(row.exclude_keywords),
         emptynote=flag(row.empty_note),
         paused=flag(row.paused),
+        digest=row.digest_period,
+        weekday=row.weekday,
     )
 
 

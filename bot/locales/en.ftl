@@ -14,7 +14,7 @@ help =
     /help: this message
 settings_help =
     Change one setting with /settings KEY VALUE:
-    time HH:MM (e.g. 08:30), timezone Area/City (e.g. Asia/Seoul), language en|ko|any language name, style compact|cards, top 1-50, minvotes 0+, include word, word (or 'none'), exclude word, word (or 'none'), emptynote on|off, paused on|off
+    time HH:MM (e.g. 08:30), timezone Area/City (e.g. Asia/Seoul), language en|ko|any language name, style compact|cards, top 1-50, minvotes 0+, include word, word (or 'none'), exclude word, word (or 'none'), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun
 today_title = Daily Papers ({ $day })
 today_intro =
     { $count ->
@@ -71,6 +71,7 @@ settings_show =
     Exclude: { $exclude }
     Note on empty days: { $emptynote }
     Paused: { $paused }
+    Digest: { $digest } (weekly on { $weekday }, monthly on the 1st)
 setting_changed = Done: { $key } is now { $value }.
 unknown_setting = There is no setting '{ $key }'. Settings: { $keys }.
 bad_setting = '{ $value }' is not a valid { $key }. { $valid }
@@ -82,6 +83,15 @@ valid_top = Use a whole number from 1 to 50.
 valid_minvotes = Use a whole number from 0 up.
 valid_keywords = Use words separated by commas, or 'none' to clear.
 valid_onoff = Use on or off.
+valid_digest = Use daily, weekly (on the chosen weekday) or monthly (on the 1st).
+valid_weekday = Use mon, tue, wed, thu, fri, sat or sun.
+weekly_title = Top papers of the week ({ $start } – { $end })
+monthly_title = Top papers of the month ({ $start } – { $end })
+period_intro =
+    { $count ->
+        [one] The most voted paper featured between { $start } and { $end }.
+       *[other] The { $count } most voted papers featured between { $start } and { $end }.
+    }
 yes = yes
 no = no
 none = none

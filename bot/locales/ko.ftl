@@ -14,7 +14,7 @@ help =
     /help: 이 도움말
 settings_help =
     /settings 항목 값 으로 설정 하나를 바꿉니다:
-    time HH:MM (예: 08:30), timezone 지역/도시 (예: Asia/Seoul), language en|ko|언어 이름, style compact|cards, top 1-50, minvotes 0 이상, include 단어, 단어 (또는 none), exclude 단어, 단어 (또는 none), emptynote on|off, paused on|off
+    time HH:MM (예: 08:30), timezone 지역/도시 (예: Asia/Seoul), language en|ko|언어 이름, style compact|cards, top 1-50, minvotes 0 이상, include 단어, 단어 (또는 none), exclude 단어, 단어 (또는 none), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun
 today_title = Daily Papers ({ $day })
 today_intro = { $day }에 Hugging Face에 소개된 논문 { $count }편 (추천 많은 순).
 date_intro = { $day }에 Hugging Face에 소개된 논문 { $count }편.
@@ -55,6 +55,7 @@ settings_show =
     제외 키워드: { $exclude }
     빈 날 알림: { $emptynote }
     일시 중지: { $paused }
+    다이제스트: { $digest } (weekly 요일: { $weekday }, monthly: 매월 1일)
 setting_changed = 완료: { $key }이(가) 이제 { $value }입니다.
 unknown_setting = '{ $key }'라는 설정은 없습니다. 설정 항목: { $keys }.
 bad_setting = '{ $value }'은(는) 올바른 { $key } 값이 아닙니다. { $valid }
@@ -66,6 +67,11 @@ valid_top = 1에서 50 사이의 정수를 사용하세요.
 valid_minvotes = 0 이상의 정수를 사용하세요.
 valid_keywords = 쉼표로 구분한 단어, 또는 지우려면 none 을 사용하세요.
 valid_onoff = on 또는 off 를 사용하세요.
+valid_digest = daily, weekly (정한 요일) 또는 monthly (매월 1일)를 사용하세요.
+valid_weekday = mon, tue, wed, thu, fri, sat, sun 중 하나를 사용하세요.
+weekly_title = 최근 7일 상위 논문 ({ $start } – { $end })
+monthly_title = 지난 달 상위 논문 ({ $start } – { $end })
+period_intro = { $start }부터 { $end }까지 소개된 논문 중 가장 많은 추천을 받은 { $count }편입니다.
 yes = 예
 no = 아니요
 none = 없음
