@@ -286,6 +286,7 @@ def digest_reply(digest: Digest, style: Style = "compact") -> Reply:
         style=style,
         day=digest.day,
         buttons=(link,) if digest.cards else (),
+        language=digest.language,
     )
 
 

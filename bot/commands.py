@@ -223,7 +223,9 @@ class Commands:
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
         try:
-            return await handler(args.strip(), ctx, language)
+            reply = await handler(args.strip(), ctx, language)
+            # the renderers' own labels follow the chat (a /settings language change included)
+            return dataclasses.replace(reply, language=self.language_of(ctx))
         except SourceUnavailable as exc:
             log.warning("source unavailable for /%s: %s", name, exc)
             return Reply(text=t("source_down", language), is_error=True)

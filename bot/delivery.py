@@ -326,6 +326,7 @@ class Delivery:
                     text=t("period_intro", row.language, count=len(chosen), **dates),
                     cards=tuple(chosen),
                     style=style,
+                    language=row.language,
                 )
                 renders[key] = publisher.render(reply)
             elif chosen:
@@ -335,6 +336,7 @@ class Delivery:
                     cards=tuple(chosen),
                     style=style,
                     day=day,
+                    language=row.language,
                 )
                 renders[key] = publisher.render(reply)
             elif note and not periodic:

@@ -136,6 +136,7 @@ class Reply:
     is_error: bool = False
     start: int = 1  # the number of the first card (a later page goes on counting)
     item_label: str | None = None  # a word for each compact item's button ("Summarise")
+    language: str = "en"  # of the renderers' own labels ("Authors", "Code"...)
     more: str | None = None  # the core command that shows the next page, if there is one
 
 

@@ -101,3 +101,16 @@ def test_clip_never_splits_a_grapheme() -> None:
             kept = regex.findall(r"\X", body)
             assert kept == graphemes[: len(kept)], (text, limit, clipped)
             assert utf16_len(clipped) <= limit or clipped == ""
+
+
+def test_renderer_labels_follow_the_reply_language() -> None:
+    card = build_card(paper(project_page="https://acme.github.io/tidy"))
+    korean = Reply(cards=(card,), style="cards", language="ko")
+    (embed,) = [e for m in discord_reply(korean) for e in m.embeds]
+    names = [f["name"] for f in embed["fields"]]
+    assert "저자" in names and "코드" in names and "Authors" not in names
+    assert "저자: Ada, Bob" in render_text(korean)
+    html = "".join(m.text for m in telegram_reply(korean))
+    assert "프로젝트 페이지" in html and "Project page" not in html
+    english = [e for m in discord_reply(Reply(cards=(card,), style="cards")) for e in m.embeds]
+    assert "Authors" in [f["name"] for f in english[0]["fields"]]

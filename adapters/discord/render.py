@@ -24,6 +24,7 @@ from bot.cards import (
     utf16_len,
 )
 from bot.domain import Button, Card, Reply
+from bot.i18n import t
 
 CONTENT_LIMIT = 2000
 EMBEDS_PER_MESSAGE = 10
@@ -121,26 +122,28 @@ def _footer(card: Card) -> dict[str, str]:
     return {"text": clip(f"arXiv {clean_text(card.arxiv_id)}{day}", 200, measure=utf16_len)}
 
 
-def card_embed(card: Card) -> dict[str, Any]:
+def card_embed(card: Card, language: str = "en") -> dict[str, Any]:
     """One paper's full embed; every limit of a single embed respected (≤ 6000 in total)."""
     votes = f"👍 {card.votes:,}"
     if hf := _embed_url(card.hf_url):
         votes += f" · {_mdlink('Hugging Face', hf)}"
-    fields = [_field("Votes", votes, inline=True)]
+    fields = [_field(t("label_votes", language), votes, inline=True)]
     if organization := clean_text(card.organization):
-        fields.append(_field("Organization", _md(organization, 256), inline=True))
+        fields.append(
+            _field(t("label_organization", language), _md(organization, 256), inline=True)
+        )
     if authors := shorten_authors(card.authors):
-        fields.append(_field("Authors", _md(authors, FIELD_VALUE_LIMIT)))
+        fields.append(_field(t("label_authors", language), _md(authors, FIELD_VALUE_LIMIT)))
     if github := safe_url(card.github_url):
         stars = f" ⭐ {card.github_stars:,}" if card.github_stars else ""
         if utf16_len(code := _mdlink("GitHub", github) + stars) <= 300:
-            fields.append(_field("Code", code, inline=True))
+            fields.append(_field(t("label_code", language), code, inline=True))
     project = safe_url(card.project_url)
-    if project and utf16_len(page := _mdlink("Project page", project)) <= 300:
-        fields.append(_field("Project", page, inline=True))
+    if project and utf16_len(page := _mdlink(t("label_project_page", language), project)) <= 300:
+        fields.append(_field(t("label_project", language), page, inline=True))
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
-        fields.append(_field("Keywords", _md(keywords, 512)))
+        fields.append(_field(t("label_keywords", language), _md(keywords, 512)))
     embed: dict[str, Any] = {"title": _title(card), "color": COLOR}
     if url := _embed_url(card.arxiv_url):
         embed["url"] = url
@@ -233,7 +236,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     messages = [DiscordMessage(content=c) for c in contents]
     if not reply.is_error and reply.cards:
         if reply.style == "cards":
-            embeds = [card_embed(card) for card in reply.cards]
+            embeds = [card_embed(card, reply.language) for card in reply.cards]
         else:
             embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, reply.start)]
         groups = _embed_messages(embeds)

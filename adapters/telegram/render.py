@@ -28,6 +28,7 @@ from bot.cards import (
     utf16_len,
 )
 from bot.domain import Button, Card, Reply
+from bot.i18n import t
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -245,7 +246,7 @@ def link(url: str, label: str) -> str:
     return f'<a href="{_href(url)}">{esc(label)}</a>'
 
 
-def _head_lines(card: Card) -> list[str]:
+def _head_lines(card: Card, language: str = "en") -> list[str]:
     """The card without its summary: title, votes, people, links, keywords."""
     title = clip(clean_text(card.title) or card.arxiv_id, 300, measure=utf16_len)
     lines = [
@@ -260,7 +261,7 @@ def _head_lines(card: Card) -> list[str]:
         stars = f" ⭐ {card.github_stars:,}" if card.github_stars else ""
         lines.append(f"💻 {link(github, 'GitHub')}{stars}")
     if project := safe_url(card.project_url):
-        lines.append(f"🌐 {link(project, 'Project page')}")
+        lines.append(f"🌐 {link(project, t('label_project_page', language))}")
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
         lines.append(f"🏷 {esc(clip(keywords, 250, measure=utf16_len))}")
@@ -312,9 +313,9 @@ def _fit(head: list[str], parts: Parts, limit: int) -> str | None:
     return _card_html(head, [(h, t) for (h, _), t in zip(parts, clipped, strict=True)])
 
 
-def render_card_html(card: Card, limit: int = TEXT_LIMIT) -> str:
+def render_card_html(card: Card, limit: int = TEXT_LIMIT, language: str = "en") -> str:
     """The full card as Telegram HTML, its summary clipped only if it must be."""
-    head = _head_lines(card)
+    head = _head_lines(card, language)
     return _fit(head, _summary_parts(card), limit) or "\n".join(head)
 
 
@@ -389,7 +390,7 @@ def _cards(reply: Reply) -> list[TelegramMessage]:
     intro = _intro_blocks(reply)
     messages = [TelegramMessage(text=t) for t in pack(intro, TEXT_LIMIT, measure=_length)]
     for card in reply.cards:
-        head, parts = _head_lines(card), _summary_parts(card)
+        head, parts = _head_lines(card, reply.language), _summary_parts(card)
         buttons: tuple[tuple[TgButton, ...], ...] = ()  # the head already links the HF page
         photo = safe_url(card.thumbnail_url)
         caption = _fit(head, parts, CAPTION_LIMIT) if photo else None

@@ -135,6 +135,14 @@ summary_fallback =
        *[other] Summary: the original English one (the summary model gave no usable answer).
     }
 
+label_votes = Votes
+label_organization = Organization
+label_authors = Authors
+label_code = Code
+label_project = Project
+label_project_page = Project page
+label_keywords = Keywords
+
 ## Command descriptions (setMyCommands, Discord slash commands)
 
 command_today = The latest finished day's papers

@@ -111,6 +111,14 @@ summary_fallback =
        *[other] 요약: 영어 원문 요약입니다 (요약 모델이 쓸 수 있는 답을 주지 않았습니다).
     }
 
+label_votes = 추천
+label_organization = 소속
+label_authors = 저자
+label_code = 코드
+label_project = 프로젝트
+label_project_page = 프로젝트 페이지
+label_keywords = 키워드
+
 ## Command descriptions (setMyCommands, Discord slash commands)
 
 command_today = 가장 최근에 마감된 날의 논문
