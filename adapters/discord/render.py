@@ -93,7 +93,8 @@ def _embed_url(url: str) -> str | None:
 
 
 def _mdlink(label: str, url: str) -> str:
-    return f"[{label}]({_url(url)})"
+    # "@" percent-encoded too: a link target is text Discord scans for "@everyone"
+    return f"[{label}]({_url(url).replace('@', '%40')})"
 
 
 # ---------------------------------------------------------------- embeds
