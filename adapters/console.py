@@ -49,7 +49,7 @@ async def answer(
     ctx = ctx or console_context()
     if text.split()[0].lower() == "/more" and session is not None:
         if session.more is None:
-            language = app.commands.language_of(ctx)
+            language = await app.commands.language_of(ctx)
             return render_text(Reply(text=t("no_more", language), is_error=True), color=color)
         text = session.more
     reply = await app.commands.handle_text(text, ctx)

@@ -89,7 +89,7 @@ class Archive:
         for back in range(self.lookback_days):
             day = settled - timedelta(days=back)
             await self._ensure_or_stale(day, now)
-            if self._count(day) > 0:
+            if await self._count(day) > 0:
                 return day
         return settled
 
@@ -107,65 +107,23 @@ class Archive:
         if day > now.date():
             return
         async with self._locks[day]:
-            with self.db.session() as session:
-                fetched = session.get(FetchedDayRow, day)
+            fetched = await self.db.run(lambda session: session.get(FetchedDayRow, day))
             if fetched is not None and (
                 fetched.complete
                 or (now < settle_time(day) and now - fetched.fetched_at < self.refresh)
             ):
                 return
             papers = await self.source.fetch_day(day)
-            self._store_day(day, papers, now, had_fetch=fetched is not None)
-
-    def _store_day(
-        self, day: date, papers: Sequence[FeaturedPaper], now: datetime, *, had_fetch: bool
-    ) -> None:
-        complete = now >= settle_time(day)
-        ids = [fp.paper.arxiv_id for fp in papers]
-        with self.db.session() as session:
-            if papers:
-                upsert_papers(session, [fp.paper for fp in papers], now)
-                _upsert(
-                    session,
-                    FeaturedRow,
-                    [
-                        {
-                            "day": day,
-                            "arxiv_id": fp.paper.arxiv_id,
-                            "votes": fp.votes,
-                            "comments": fp.comments,
-                            "updated_at": now,
-                        }
-                        for fp in papers
-                    ],
-                    keys=["day", "arxiv_id"],
-                    update=["votes", "comments", "updated_at"],
-                )
-                # An unfinished day can lose papers (un-featured); forget those for this day.
-                session.execute(
-                    delete(FeaturedRow).where(
-                        col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
-                    )
-                )
-            elif had_fetch:
-                log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
-            _upsert(
-                session,
-                FetchedDayRow,
-                [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
-                keys=["day"],
-                update=["fetched_at", "paper_count", "complete"],
-            )
-            session.commit()
+            had_fetch = fetched is not None
+            await self.db.run(lambda session: _store_day(session, day, papers, now, had_fetch))
 
     async def _ensure_or_stale(self, day: date, now: datetime) -> None:
         """``ensure_day``, but a day fetched before is served stale when the source is down."""
         try:
             await self.ensure_day(day, now)
         except SourceUnavailable as exc:
-            with self.db.session() as session:
-                if session.get(FetchedDayRow, day) is None:
-                    raise
+            if await self.db.run(lambda session: session.get(FetchedDayRow, day)) is None:
+                raise
             log.warning("Serving stored papers of %s: %s", day, exc)
 
     async def backfill(self, since: date, until: date, now: datetime) -> int:
@@ -187,9 +145,9 @@ class Archive:
         total = new = 0
         day = since
         while day <= until:
-            before = self._count(day)
+            before = await self._count(day)
             await self.ensure_day(day, now)
-            after = self._count(day)
+            after = await self._count(day)
             total += after
             new += max(after - before, 0)
             if on_day is not None:
@@ -202,14 +160,17 @@ class Archive:
     async def day(self, day: date, now: datetime) -> list[FeaturedPaper]:
         """The papers featured on ``day``, most votes first (then by id)."""
         await self._ensure_or_stale(day, now)
-        with self.db.session() as session:
+
+        def work(session: Session) -> list[FeaturedPaper]:
             rows = session.exec(
                 select(FeaturedRow, PaperRow)
                 .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
                 .where(col(FeaturedRow.day) == day)
                 .order_by(col(FeaturedRow.votes).desc(), col(FeaturedRow.arxiv_id))
             ).all()
-        return [_featured(paper, featured) for featured, paper in rows]
+            return [_featured(paper, featured) for featured, paper in rows]
+
+        return await self.db.run(work)
 
     async def top(
         self, n: int, days: int, now: datetime, *, end: date | None = None
@@ -225,12 +186,17 @@ class Archive:
         start = end - timedelta(days=days - 1)
         for back in range(days):
             await self._ensure_or_stale(end - timedelta(days=back), now)
-        with self.db.session() as session:
-            rows = session.exec(
-                select(FeaturedRow, PaperRow)
-                .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
-                .where(col(FeaturedRow.day) >= start, col(FeaturedRow.day) <= end)
-            ).all()
+
+        def work(session: Session) -> list[tuple[FeaturedRow, PaperRow]]:
+            return list(
+                session.exec(
+                    select(FeaturedRow, PaperRow)
+                    .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
+                    .where(col(FeaturedRow.day) >= start, col(FeaturedRow.day) <= end)
+                ).all()
+            )
+
+        rows = await self.db.run(work)
         best: dict[str, tuple[FeaturedRow, PaperRow]] = {}
         for featured, paper in rows:
             seen = best.get(paper.arxiv_id)
@@ -239,11 +205,11 @@ class Archive:
         ranked = sorted(best.values(), key=lambda pair: (-pair[0].votes, pair[1].arxiv_id))
         return [_featured(paper, featured) for featured, paper in ranked[:n]]
 
-    def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
+    async def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
         """The best ``limit`` matches of ``search_all``."""
-        return self.search_all(query)[: max(limit, 0)]
+        return (await self.search_all(query))[: max(limit, 0)]
 
-    def search_all(self, query: str, cap: int = MAX_SEARCH_RESULTS) -> list[FeaturedPaper]:
+    async def search_all(self, query: str, cap: int = MAX_SEARCH_RESULTS) -> list[FeaturedPaper]:
         """Every stored paper matching all the query's words, best first: papers whose title
         holds every word above the others, then most votes, then id. The same order on SQLite
         and PostgreSQL: each database only says which papers match (in the title, anywhere),
@@ -258,43 +224,7 @@ class Archive:
         words = _search_words(query)
         if not words:
             return []
-        with self.db.session() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                rows = session.execute(
-                    text(
-                        # "<" and ">" as spaces: PostgreSQL's parser would take "<Retrieval>"
-                        # for an XML tag and drop the word, where SQLite sees a word
-                        "SELECT arxiv_id, to_tsvector('english', "
-                        "regexp_replace(coalesce(title, ''), '[<>]', ' ', 'g')) @@ q "
-                        "FROM paper, plainto_tsquery('english', :words) AS q "
-                        f"WHERE {PG_SEARCH_DOCUMENT} @@ q LIMIT :n"
-                    ),
-                    {"words": " ".join(words), "n": cap},
-                ).all()
-                in_title = {row[0]: bool(row[1]) for row in rows}
-            else:
-                phrases = ['"' + word.replace('"', '""') + '"' for word in words]
-                found = session.execute(
-                    text(
-                        "SELECT paper.arxiv_id FROM paper_fts "
-                        "JOIN paper ON paper.rowid = paper_fts.rowid "
-                        "WHERE paper_fts MATCH :match LIMIT :n"
-                    ),
-                    {"match": " ".join(phrases), "n": cap},
-                ).all()
-                titled = session.execute(
-                    text(
-                        "SELECT paper.arxiv_id FROM paper_fts "
-                        "JOIN paper ON paper.rowid = paper_fts.rowid "
-                        "WHERE paper_fts MATCH :match"
-                    ),
-                    {"match": " ".join(f"title : {phrase}" for phrase in phrases)},
-                ).all()
-                title_ids = {row[0] for row in titled}
-                in_title = {row[0]: row[0] in title_ids for row in found}
-            results = self._with_latest_day(session, in_title)
-        results.sort(key=lambda fp: (not in_title[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
-        return results
+        return await self.db.run(lambda session: _search_all(session, words, cap))
 
     async def paper(self, arxiv_id: str, now: datetime | None = None) -> FeaturedPaper | None:
         """One paper: from the archive, else fetched from the source and stored.
@@ -304,50 +234,145 @@ class Archive:
         was stored, when unknown) and 0 votes: the source does not tell us its votes per day.
         ``now`` only stamps the stored row.
         """
-        with self.db.session() as session:
-            found = self._with_latest_day(session, [arxiv_id])
+        found = await self.db.run(lambda session: _with_latest_day(session, [arxiv_id]))
         if found:
             return found[0]
         info = await self.source.fetch_paper(arxiv_id)
         if info is None:
             return None
-        with self.db.session() as session:
-            upsert_papers(session, [info], _utc(now) if now else datetime.now(UTC))
+        stamp = _utc(now) if now else datetime.now(UTC)
+
+        def store(session: Session) -> list[FeaturedPaper]:
+            upsert_papers(session, [info], stamp)
             session.commit()
-            found = self._with_latest_day(session, [info.arxiv_id])
+            return _with_latest_day(session, [info.arxiv_id])
+
+        found = await self.db.run(store)
         return found[0] if found else None
 
-    def stored_days(self) -> list[date]:
+    async def stored_days(self) -> list[date]:
         """Days with at least one stored paper, oldest first."""
-        with self.db.session() as session:
-            days = session.exec(
-                select(col(FeaturedRow.day)).distinct().order_by(col(FeaturedRow.day))
-            ).all()
-        return list(days)
+
+        def work(session: Session) -> list[date]:
+            return list(
+                session.exec(
+                    select(col(FeaturedRow.day)).distinct().order_by(col(FeaturedRow.day))
+                ).all()
+            )
+
+        return await self.db.run(work)
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _count(self, day: date) -> int:
-        with self.db.session() as session:
+    async def _count(self, day: date) -> int:
+        def work(session: Session) -> int:
             count = session.exec(
                 select(func.count()).select_from(FeaturedRow).where(col(FeaturedRow.day) == day)
             ).one()
-        return int(count)
+            return int(count)
 
-    @staticmethod
-    def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:
-        ids = list(arxiv_ids)
-        if not ids:
-            return []
-        papers = session.exec(select(PaperRow).where(col(PaperRow.arxiv_id).in_(ids))).all()
-        latest: dict[str, FeaturedRow] = {}
-        for featured in session.exec(
-            select(FeaturedRow)
-            .where(col(FeaturedRow.arxiv_id).in_(ids))
-            .order_by(col(FeaturedRow.day).desc())
-        ).all():
-            latest.setdefault(featured.arxiv_id, featured)
-        return [_featured(paper, latest.get(paper.arxiv_id)) for paper in papers]
+        return await self.db.run(work)
+
+
+def _store_day(
+    session: Session,
+    day: date,
+    papers: Sequence[FeaturedPaper],
+    now: datetime,
+    had_fetch: bool,
+) -> None:
+    """Store a fetched day: papers, their votes that day, and when it was fetched."""
+    complete = now >= settle_time(day)
+    ids = [fp.paper.arxiv_id for fp in papers]
+    if papers:
+        upsert_papers(session, [fp.paper for fp in papers], now)
+        _upsert(
+            session,
+            FeaturedRow,
+            [
+                {
+                    "day": day,
+                    "arxiv_id": fp.paper.arxiv_id,
+                    "votes": fp.votes,
+                    "comments": fp.comments,
+                    "updated_at": now,
+                }
+                for fp in papers
+            ],
+            keys=["day", "arxiv_id"],
+            update=["votes", "comments", "updated_at"],
+        )
+        # An unfinished day can lose papers (un-featured); forget those for this day.
+        session.execute(
+            delete(FeaturedRow).where(
+                col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
+            )
+        )
+    elif had_fetch:
+        log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
+    _upsert(
+        session,
+        FetchedDayRow,
+        [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
+        keys=["day"],
+        update=["fetched_at", "paper_count", "complete"],
+    )
+    session.commit()
+
+
+def _search_all(session: Session, words: list[str], cap: int) -> list[FeaturedPaper]:
+    """The search itself, in one session (see ``Archive.search_all``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                # "<" and ">" as spaces: PostgreSQL's parser would take "<Retrieval>"
+                # for an XML tag and drop the word, where SQLite sees a word
+                "SELECT arxiv_id, to_tsvector('english', "
+                "regexp_replace(coalesce(title, ''), '[<>]', ' ', 'g')) @@ q "
+                "FROM paper, plainto_tsquery('english', :words) AS q "
+                f"WHERE {PG_SEARCH_DOCUMENT} @@ q LIMIT :n"
+            ),
+            {"words": " ".join(words), "n": cap},
+        ).all()
+        in_title = {row[0]: bool(row[1]) for row in rows}
+    else:
+        phrases = ['"' + word.replace('"', '""') + '"' for word in words]
+        found = session.execute(
+            text(
+                "SELECT paper.arxiv_id FROM paper_fts "
+                "JOIN paper ON paper.rowid = paper_fts.rowid "
+                "WHERE paper_fts MATCH :match LIMIT :n"
+            ),
+            {"match": " ".join(phrases), "n": cap},
+        ).all()
+        titled = session.execute(
+            text(
+                "SELECT paper.arxiv_id FROM paper_fts "
+                "JOIN paper ON paper.rowid = paper_fts.rowid "
+                "WHERE paper_fts MATCH :match"
+            ),
+            {"match": " ".join(f"title : {phrase}" for phrase in phrases)},
+        ).all()
+        title_ids = {row[0] for row in titled}
+        in_title = {row[0]: row[0] in title_ids for row in found}
+    results = _with_latest_day(session, in_title)
+    results.sort(key=lambda fp: (not in_title[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
+    return results
+
+
+def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:
+    ids = list(arxiv_ids)
+    if not ids:
+        return []
+    papers = session.exec(select(PaperRow).where(col(PaperRow.arxiv_id).in_(ids))).all()
+    latest: dict[str, FeaturedRow] = {}
+    for featured in session.exec(
+        select(FeaturedRow)
+        .where(col(FeaturedRow.arxiv_id).in_(ids))
+        .order_by(col(FeaturedRow.day).desc())
+    ).all():
+        latest.setdefault(featured.arxiv_id, featured)
+    return [_featured(paper, latest.get(paper.arxiv_id)) for paper in papers]
 
 
 def _search_words(query: str) -> list[str]:

@@ -13,11 +13,11 @@ from typing import Any
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
-from bot.domain import Button, Card, FeaturedPaper, Reply, Target
+from bot.domain import Button, Card, FeaturedPaper, Reply, Subscription, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
-from bot.models import SubscriptionRow
-from bot.subscriptions import Subscriptions, describe, find_row
+from bot.ports import SubscriptionStore
+from bot.subscriptions import describe
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class Commands:
         settings: Settings,
         archive: Archive,
         summaries: SummaryService,
-        subscriptions: Subscriptions,
+        subscriptions: SubscriptionStore,
         now: Callable[[], datetime],
     ) -> None:
         self.settings = settings
@@ -201,8 +201,8 @@ class Commands:
         texts = COMMAND_DESCRIPTIONS[catalogue_language(language)]
         return [(name, texts[name]) for name in self.NAMES]
 
-    def language_of(self, ctx: ChatContext) -> str:
-        row = self.subscriptions.get(ctx.target)
+    async def language_of(self, ctx: ChatContext) -> str:
+        row = await self.subscriptions.get(ctx.target)
         return row.language if row else self.settings.default_language
 
     async def handle_text(
@@ -213,19 +213,21 @@ class Commands:
             return None
         name, args = parsed
         if name not in self._handlers:
-            return Reply(text=t("unknown_command", self.language_of(ctx), name=name), is_error=True)
+            return Reply(
+                text=t("unknown_command", await self.language_of(ctx), name=name), is_error=True
+            )
         return await self.run(name, args, ctx)
 
     async def run(self, name: str, args: str, ctx: ChatContext) -> Reply:
         """Run one command; every failure becomes a friendly error reply."""
-        language = self.language_of(ctx)
+        language = await self.language_of(ctx)
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
         try:
             reply = await handler(args.strip(), ctx, language)
             # the renderers' own labels follow the chat (a /settings language change included)
-            return dataclasses.replace(reply, language=self.language_of(ctx))
+            return dataclasses.replace(reply, language=await self.language_of(ctx))
         except SourceUnavailable as exc:
             log.warning("source unavailable for /%s: %s", name, exc)
             return Reply(text=t("source_down", language), is_error=True)
@@ -237,18 +239,17 @@ class Commands:
 
     # --- reading commands -------------------------------------------------------------
 
-    def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
+    async def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
         """Cards with whatever summaries are cached (never waits for an LLM)."""
-        cached = self.summaries.cached([fp.paper for fp in featured], language)
+        cached = await self.summaries.cached([fp.paper for fp in featured], language)
         return tuple(build_card(fp, cached.get(fp.paper.arxiv_id)) for fp in featured)
 
     async def page_size(self, ctx: ChatContext) -> int:
         """How many papers a page shows in this chat: its ``top`` setting."""
-        target = ctx.target
-        row = await self.subscriptions.db.run(lambda session: find_row(session, target))
+        row = await self.subscriptions.get(ctx.target)
         return row.top_n if row else self.settings.default_top_n
 
-    def _paged_reply(self, page: Page, language: str, **fields: Any) -> Reply:
+    async def _paged_reply(self, page: Page, language: str, **fields: Any) -> Reply:
         """A compact listing of one page, with a More button when there is a next one."""
         buttons: tuple[Button, ...] = fields.pop("buttons", ())
         if page.more:
@@ -257,7 +258,7 @@ class Commands:
         summarise = t("button_summarise", language) if self.summaries.enabled else None
         return Reply(
             text=text,
-            cards=self.cards(page.items, language),
+            cards=await self.cards(page.items, language),
             style="compact",
             buttons=buttons,
             start=page.offset + 1,
@@ -300,7 +301,7 @@ class Commands:
         if day > latest_settled_day(now):
             intro = t("day_not_finished", language, day=day.isoformat()) + "\n" + intro
         page = paginate(featured, offset, await self.page_size(ctx), f"/date {day.isoformat()}")
-        return self._paged_reply(
+        return await self._paged_reply(
             page,
             language,
             title=t("today_title", language, day=day.isoformat()),
@@ -320,7 +321,7 @@ class Commands:
         intro = ""
         if not featured and pinned is None:
             # Nothing in that window (the source has no recent days): use the archive's last.
-            stored = self.archive.stored_days()
+            stored = await self.archive.stored_days()
             if not stored or stored[-1] >= start:
                 return Reply(text=t("top_empty", language, start=start, end=end))
             intro = t("top_empty", language, start=start, end=end) + "\n"
@@ -332,7 +333,7 @@ class Commands:
         word = "month" if period == "period_month" else "week"
         command = f"/top {len(featured)} {word} {end.isoformat()}"
         page = paginate(featured, offset, await self.page_size(ctx), command)
-        return self._paged_reply(
+        return await self._paged_reply(
             page,
             language,
             title=t("top_title", language, n=len(featured), period=t(period, language)),
@@ -349,15 +350,15 @@ class Commands:
             await self.archive.todays_digest_date(self.now())
         except SourceUnavailable as exc:
             log.info("searching the stored archive only: %s", exc)
-        featured = self.archive.search_all(args)
+        featured = await self.archive.search_all(args)
         if not featured:
-            empty = not self.archive.stored_days()
+            empty = not await self.archive.stored_days()
             key = "search_empty_archive" if empty else "search_empty"
             return Reply(text=t(key, language, query=args))
         # the count is every match, not the page; a More button whose command is too long
         # for a platform (Telegram: 64 bytes) is left out by that platform's renderer
         page = paginate(featured, offset, await self.page_size(ctx), f"/search {args}")
-        return self._paged_reply(
+        return await self._paged_reply(
             page,
             language,
             title=t("search_title", language, query=args),
@@ -402,13 +403,13 @@ class Commands:
 
     async def _subscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
         await self.require_admin(ctx, language)
-        row, changed = self.subscriptions.subscribe(ctx.target, ctx.chat_title)
+        row, changed = await self.subscriptions.subscribe(ctx.target, ctx.chat_title)
         key = "subscribed" if changed else "already_subscribed"
         return Reply(text=t(key, row.language, time=row.post_time, timezone=row.timezone))
 
-    def settings_shortcuts(self, row: SubscriptionRow | None, language: str) -> tuple[Button, ...]:
+    def settings_shortcuts(self, row: Subscription | None, language: str) -> tuple[Button, ...]:
         """One-tap changes under /settings; they run as commands, so admin checks still apply."""
-        subscribed = row is not None and row.subscribed and row.active
+        subscribed = row is not None and row.receiving
         style = row.style if row else self.settings.default_style
         other_style = "cards" if style == "compact" else "compact"
         other_language = "en" if catalogue_language(language) == "ko" else "ko"
@@ -435,13 +436,13 @@ class Commands:
 
     async def _unsubscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
         await self.require_admin(ctx, language)
-        if self.subscriptions.unsubscribe(ctx.target):
+        if await self.subscriptions.unsubscribe(ctx.target):
             return Reply(text=t("unsubscribed", language))
         return Reply(text=t("not_subscribed", language))
 
     async def _settings(self, args: str, ctx: ChatContext, language: str) -> Reply:
         if not args:
-            row = self.subscriptions.get(ctx.target)
+            row = await self.subscriptions.get(ctx.target)
             shown = describe(row, self.settings, language)
             return Reply(
                 title=t("settings_title", language),
@@ -452,7 +453,7 @@ class Commands:
         if not value.strip():
             raise BadArgument(t("settings_help", language))
         await self.require_admin(ctx, language)
-        name, stored = self.subscriptions.set(ctx.target, key, value, language)
+        name, stored = await self.subscriptions.set(ctx.target, key, value, language)
         if name == "language":
             language = str(stored)
         shown_value = stored

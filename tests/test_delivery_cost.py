@@ -10,7 +10,7 @@ import httpx
 from bot.delivery import shown_papers, summaries_needed
 from bot.domain import Target
 from bot.llm import LlmClient
-from bot.summaries import SummaryService, format_stats
+from bot.summaries import format_stats
 from tests.fakes.core import make_core
 from tests.fakes.memory import MemorySource, RecordingPublisher, paper
 from tests.fakes.openai import FakeOpenAI
@@ -36,17 +36,16 @@ def fifty_papers() -> MemorySource:
 async def test_top_3_cards_chat_costs_3_calls_a_morning(db) -> None:
     async with FakeOpenAI() as llm, httpx.AsyncClient() as http:
         client = LlmClient(http, llm.base_url, "key", "fake-summarizer", timeout=5)
-        summaries = SummaryService(db, client, model="fake-summarizer")
-        app, _, clock = make_core(db, source=fifty_papers(), now=BEFORE_POST, summaries=summaries)
+        app, _, clock = make_core(db, source=fifty_papers(), now=BEFORE_POST, llm=client)
         publisher = RecordingPublisher()
         app.delivery.register(publisher)
         cards, compact = Target("test", "1"), Target("test", "2")
         for target in (cards, compact):
-            app.subscriptions.subscribe(target)
-            app.subscriptions.set(target, "language", "ko")
-            app.subscriptions.set(target, "top", "3")
-        app.subscriptions.set(cards, "style", "cards")
-        app.subscriptions.set(compact, "style", "compact")
+            await app.subscriptions.subscribe(target)
+            await app.subscriptions.set(target, "language", "ko")
+            await app.subscriptions.set(target, "top", "3")
+        await app.subscriptions.set(cards, "style", "cards")
+        await app.subscriptions.set(compact, "style", "compact")
 
         await app.delivery.tick()  # before the post: prepares what will be shown
         clock.set(POST)
@@ -59,7 +58,7 @@ async def test_top_3_cards_chat_costs_3_calls_a_morning(db) -> None:
             "card 2501.10001",
             "card 2501.10002",
         ]
-        rows = summaries.stats()
+        rows = await app.summaries.stats()
         assert [(r.language, r.calls) for r in rows] == [("ko", 3)]
         assert "ko" in format_stats(rows)
 
@@ -67,10 +66,10 @@ async def test_top_3_cards_chat_costs_3_calls_a_morning(db) -> None:
 async def test_filters_decide_which_papers_are_summarised(db) -> None:
     app, _, _ = make_core(db, source=fifty_papers(), now=POST)
     target = Target("test", "9")
-    app.subscriptions.subscribe(target)
+    await app.subscriptions.subscribe(target)
     for key, value in (("style", "cards"), ("top", "2"), ("include", "diffusion")):
-        app.subscriptions.set(target, key, value)
-    row = app.subscriptions.get(target)
+        await app.subscriptions.set(target, key, value)
+    row = await app.subscriptions.get(target)
     assert row is not None
     featured = await app.archive.day(FRIDAY, POST)
     picked = [fp.paper.arxiv_id for fp in shown_papers(featured, row)]
@@ -78,6 +77,6 @@ async def test_filters_decide_which_papers_are_summarised(db) -> None:
     assert {k: [p.arxiv_id for p in v] for k, v in summaries_needed(featured, [row]).items()} == {
         "en": picked
     }
-    app.subscriptions.set(target, "style", "compact")
-    compact = app.subscriptions.get(target)
+    await app.subscriptions.set(target, "style", "compact")
+    compact = await app.subscriptions.get(target)
     assert compact is not None and summaries_needed(featured, [compact]) == {}

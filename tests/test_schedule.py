@@ -68,9 +68,9 @@ async def test_weekly_digest_posts_once_on_its_weekday(db) -> None:
     app.delivery.register(publisher)
     weekly, daily = Target("test", "1"), Target("test", "2")
     for target in (weekly, daily):
-        app.subscriptions.subscribe(target)
-    app.subscriptions.set(weekly, "digest", "weekly")
-    app.subscriptions.set(weekly, "weekday", "sat")
+        await app.subscriptions.subscribe(target)
+    await app.subscriptions.set(weekly, "digest", "weekly")
+    await app.subscriptions.set(weekly, "weekday", "sat")
 
     report = await app.delivery.tick()  # Saturday 09:00
     assert sorted(report.delivered) == [1, 2]
@@ -93,9 +93,9 @@ async def test_monthly_digest_on_the_first(db, post_day: date) -> None:
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
     target = Target("test", "1")
-    app.subscriptions.subscribe(target)
-    app.subscriptions.set(target, "digest", "monthly")
-    app.subscriptions.set(target, "top", "3")
+    await app.subscriptions.subscribe(target)
+    await app.subscriptions.set(target, "digest", "monthly")
+    await app.subscriptions.set(target, "top", "3")
     report = await app.delivery.tick()
     assert report.delivered == [1]
     title, listing = publisher.to("1")

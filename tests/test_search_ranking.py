@@ -31,7 +31,7 @@ async def ranked(url: str, hf: FakeHuggingFace) -> dict[str, list[tuple[str, boo
                 await archive.day(day, LATER)
             out = {}
             for query in QUERIES:
-                results = archive.search_all(query)
+                results = await archive.search_all(query)
                 out[query] = [(fp.paper.arxiv_id, fp.paper.title, fp.votes) for fp in results]
             return out
     finally:

@@ -173,7 +173,7 @@ class DailyPapersClient(discord.Client):
             if channel is None:
                 reply = await self.app.commands.run(name, args, ctx)
             elif problem := picked_channel_problem(interaction, channel):
-                language = self.app.commands.language_of(ctx)
+                language = await self.app.commands.language_of(ctx)
                 reply = Reply(text=t(problem, language), is_error=True)
             else:
                 reply = await self.app.commands.run(name, args, ctx)
