@@ -1,7 +1,7 @@
 """subscription.digest_period and weekday: weekly and monthly digests
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 Create Date: 2026-11-26 08:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0007"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
