@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.archive import upsert_papers
 from bot.cards import offline_summary
-from bot.db import STORE_ERRORS, Database
+from bot.db import STORE_ERRORS, Database, is_outage, one_line
 from bot.domain import PaperInfo, Summary
 from bot.llm import LlmClient, LlmError, LlmUsage
 from bot.models import LlmUsageRow, PaperRow, SummaryRow
@@ -122,6 +122,28 @@ class SummaryService:
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
         # why the last LLM call for (paper, language) failed, for summarize_report
         self._errors: dict[tuple[str, str], str] = {}
+        # during a database outage: one warning when it starts, one line when it ends
+        self.store_down = False
+
+    def _store_failed(self, exc: Exception, what: str) -> None:
+        """Log a failed cache read or write: a database outage once (a WARNING without a
+        traceback, however many summaries fail meanwhile), any other error in full."""
+        if not is_outage(exc):
+            log.exception("summary cache: %s", what)
+        elif not self.store_down:
+            self.store_down = True
+            log.warning(
+                "summary cache unavailable (database down): %s; using offline summaries "
+                "until it is back",
+                one_line(exc),
+            )
+        else:
+            log.debug("summary cache still unavailable: %s", what)
+
+    def _store_back(self) -> None:
+        if self.store_down:
+            self.store_down = False
+            log.warning("summary cache is back")
 
     @property
     def enabled(self) -> bool:
@@ -149,8 +171,8 @@ class SummaryService:
             return offline, dict.fromkeys(offline, "no_model")
         try:
             found = await self._lookup(papers, lang)
-        except STORE_ERRORS:
-            log.exception("summary cache unavailable; using offline summaries")
+        except STORE_ERRORS as exc:
+            self._store_failed(exc, "lookup failed; using offline summaries")
             offline = self.offline.summarize_now(papers, lang)
             return offline, dict.fromkeys(offline, "other")
         await self._record(
@@ -190,8 +212,8 @@ class SummaryService:
         lang = normalize_language(language)
         try:
             found = await self._lookup(papers, lang)
-        except STORE_ERRORS:
-            log.exception("summary cache unavailable; nothing prepared")
+        except STORE_ERRORS as exc:
+            self._store_failed(exc, "lookup failed; nothing prepared")
             return 0
         missing = [paper for paper in papers if paper.arxiv_id not in found]
         if missing:
@@ -206,8 +228,8 @@ class SummaryService:
         if self.enabled and papers:
             try:
                 found = await self._lookup(papers, lang)
-            except STORE_ERRORS:
-                log.exception("summary cache unavailable; using offline summaries")
+            except STORE_ERRORS as exc:
+                self._store_failed(exc, "lookup failed; using offline summaries")
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
     async def stats(self, days: int = 14) -> list[UsageStats]:
@@ -325,6 +347,7 @@ class SummaryService:
             )
 
         rows = await self.db.run(work)
+        self._store_back()
         return {
             row.arxiv_id: Summary(
                 whats_new=row.whats_new,
@@ -361,8 +384,10 @@ class SummaryService:
             await self.db.run(work)
         except IntegrityError:
             log.info("summary of %s [%s] already cached", paper.arxiv_id, summary.language)
-        except STORE_ERRORS:
-            log.exception("could not cache the summary of %s", paper.arxiv_id)
+        except STORE_ERRORS as exc:
+            self._store_failed(exc, f"could not cache the summary of {paper.arxiv_id}")
+        else:
+            self._store_back()
 
     def _failed(self, arxiv_id: str, lang: str, error: str) -> LlmUsageRow:
         return LlmUsageRow(
@@ -385,8 +410,10 @@ class SummaryService:
 
         try:
             await self.db.run(work)
-        except STORE_ERRORS:
-            log.exception("could not record %d summarizer events", len(rows))
+        except STORE_ERRORS as exc:
+            self._store_failed(exc, f"could not record {len(rows)} summarizer events")
+        else:
+            self._store_back()
 
 
 _COUNTERS = ("calls", "hits", "failures", "prompt_tokens", "completion_tokens")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlmodel import col, select
 
 from bot.cards import offline_summary
-from bot.db import Database
+from bot.db import Database, upgrade
 from bot.domain import PaperInfo
 from bot.llm import LlmClient, LlmError, parse_parts, parse_retry_after
 from bot.models import LlmUsageRow, PaperRow, SummaryRow
@@ -502,3 +504,44 @@ async def test_cache_and_stats_on_postgres(
         assert (day.day, day.calls, day.hits) == (date(2025, 1, 10), 2, 2)
     finally:
         pg.dispose()
+
+
+# --- the database down: one warning per outage, offline summaries meanwhile -------------------
+
+
+async def test_cache_outage_logs_one_warning_then_one_line_when_back(
+    tmp_path: Path,
+    make_llm: Callable[..., LlmClient],
+    fake: FakeOpenAI,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    folder = tmp_path / "not-yet"
+    db = Database.from_url(f"sqlite:///{folder / 'bot.db'}", migrate=False)  # cannot be opened
+    service = SummaryService(db, make_llm(), now=clock)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="bot.summaries"):
+            for _ in range(3):
+                result = await service.summarize([paper(1), paper(2)], "ko")
+                assert result["2501.00001"] == offline_summary(paper(1), "ko")
+                cached = await service.cached([paper(3)], "en")
+                assert cached["2501.00003"] == offline_summary(paper(3), "en")
+                assert await service.prepare([paper(4)], "en") == 0
+            assert fake.calls == 0  # no LLM call while the cache is down
+            shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+            assert [r.levelname for r in shown] == ["WARNING"], shown
+            assert "summary cache unavailable" in shown[0].getMessage()
+            assert shown[0].exc_info is None and "\n" not in shown[0].getMessage()
+            assert service.store_down
+
+            caplog.clear()
+            folder.mkdir()
+            upgrade(db.engine)  # the database is back
+            result = await service.summarize([paper(1)], "ko")
+            assert result["2501.00001"].source == "llm" and len(cached_rows(db)) == 1
+            await service.cached([paper(1)], "ko")
+            shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert [r.getMessage() for r in shown] == ["summary cache is back"]
+            assert not service.store_down
+    finally:
+        db.dispose()
