@@ -18,6 +18,7 @@ from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.reachability import Reachability
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -38,6 +39,7 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
@@ -133,6 +135,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions),
         now=clock,
         clients=clients,
     )
