@@ -183,4 +183,3 @@ async def test_move_onto_a_settings_only_row_takes_the_subscribed_settings(datab
         "Asia/Seoul",
         "en",
     )
-
