@@ -250,6 +250,8 @@ def _save(session: Session, sub_id: int, changes: dict[str, Any]) -> Subscriptio
     for name, value in changes.items():
         if name in ("include_keywords", "exclude_keywords"):
             value = list(value)
+        elif name == "failed_days":
+            value = [day if isinstance(day, str) else day.isoformat() for day in value]
         elif name == "thread_id":
             value = value or ""
         setattr(row, name, value)
@@ -326,6 +328,7 @@ class Subscriptions:
                 "subscribed": True,
                 "active": True,
                 "failure_count": 0,
+                "failed_days": [],
                 "last_error": None,
                 "chat_title": title or row.chat_title,
             }

@@ -82,6 +82,12 @@ async def test_failures_on_three_different_days_deactivate(database) -> None:
     assert "blocked" in (row.last_error or "")
     assert publisher.deactivated == [Target("test", "blocked")]
     assert (await tick(app, clock, at(14, 9, 1))).failed == []  # skipped from then on
+    # /subscribe again turns it back on with a clean record: one more failure is one day
+    await app.subscriptions.subscribe(Target("test", "blocked"))
+    row = await app.subscriptions.by_id(blocked.id)
+    assert row.receiving and row.failed_days == () and row.failure_count == 0
+    publisher.fail["blocked"] = raising(BLOCKED)
+    assert (await tick(app, clock, at(15, 9, 0))).deactivated == []
 
 
 async def test_a_success_starts_the_count_over(database) -> None:
