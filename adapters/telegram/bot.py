@@ -6,10 +6,12 @@ It shares the event loop with Discord and the ticker, so it drives PTB's Applica
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,9 +25,9 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -37,6 +39,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram.publisher import TelegramPublisher
+from adapters.telegram.ratelimit import PacedRateLimiter
 from bot.app import App
 from bot.cards import clip
 from bot.commands import ChatContext, parse_command
@@ -71,6 +74,9 @@ _PRESENT_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMB
 PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
 CALLBACK_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery pop-up
 _START_PAYLOAD_LIMIT = 64  # Telegram: 1-64 characters of A-Z a-z 0-9 _ -
+# commands that may wait for an LLM: the chat shows "typing…" until the answer is sent
+TYPING_COMMANDS = frozenset({"paper"})
+TYPING_EVERY = 4.0  # seconds; Telegram shows an action for 5 s or until a message arrives
 
 
 def start_payload(command: str) -> str | None:
@@ -109,24 +115,38 @@ class TelegramAdapter:
         app: App,
         *,
         poll_timeout: float = 10.0,
-        max_retries: int = 3,
+        pacing: bool = True,
     ) -> None:
         settings = app.settings
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.app = app
         self.poll_timeout = poll_timeout
-        self.application: Application = (
+        paid = settings.telegram_paid_broadcast
+        # pacing=False only for measuring the bot's own ceiling against an unlimited fake
+        self.rate_limiter: PacedRateLimiter | None = (
+            PacedRateLimiter.for_token(
+                settings.telegram_bot_token,
+                app.pace,
+                paid_per_second=settings.telegram_paid_broadcast_rate if paid else None,
+            )
+            if pacing
+            else None
+        )
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
             .concurrent_updates(16)
             .get_updates_connect_timeout(5)
             .get_updates_read_timeout(5)
-            .build()
         )
-        self.publisher = TelegramPublisher(self.application.bot)
+        if self.rate_limiter is not None:
+            builder = builder.rate_limiter(self.rate_limiter)
+        self.application: Application = builder.build()
+        # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
+        self.publisher = TelegramPublisher(self.application.bot, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, bulk=False)
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -248,9 +268,13 @@ class TelegramAdapter:
         parsed = parse_command(text, context.bot.username)
         if parsed and parsed[0] == "start" and message.chat.type == Chat.PRIVATE:
             text = command_from_payload(parsed[1]) or text  # a button under a channel post
-        reply = await self.app.commands.handle_text(text, ctx, bot_username=context.bot.username)
-        if reply is not None:
-            await self.answer(ctx, reply)
+        parsed = parse_command(text, context.bot.username)
+        async with self.typing(ctx, parsed[0] if parsed else ""):
+            reply = await self.app.commands.handle_text(
+                text, ctx, bot_username=context.bot.username
+            )
+            if reply is not None:
+                await self.answer(ctx, reply)
 
     async def _on_other_text(self, update: Update, context: Context) -> None:
         """Unknown commands and plain text: a hint in private chats, silence elsewhere."""
@@ -294,7 +318,11 @@ class TelegramAdapter:
                 await self._answer_query(query, url=url)
                 return
             await self._answer_query(query)
-            reply = await self.app.commands.handle_text(data, ctx)
+            async with self.typing(ctx, parsed[0]):
+                reply = await self.app.commands.handle_text(data, ctx)
+                if reply is not None:
+                    await self.answer(ctx, reply)
+            return
         else:
             reply = await self.app.commands.handle_text(data, ctx)
             if reply is not None and reply.is_error and message.chat.type != Chat.PRIVATE:
@@ -350,6 +378,34 @@ class TelegramAdapter:
 
     # ------------------------------------------------------------------ helpers
 
+    @contextlib.asynccontextmanager
+    async def typing(self, ctx: ChatContext, command: str) -> AsyncIterator[None]:
+        """Show "typing…" in the chat (sendChatAction, renewed) while a slow command runs."""
+        if command not in TYPING_COMMANDS:
+            yield
+            return
+        bot = self.application.bot
+        thread = int(ctx.thread_id) if ctx.thread_id else None
+
+        async def keep_typing() -> None:
+            while True:
+                try:
+                    await bot.send_chat_action(
+                        int(ctx.chat_id), ChatAction.TYPING, message_thread_id=thread
+                    )
+                except TelegramError as exc:
+                    log.info("telegram: sendChatAction failed: %s", exc)
+                    return
+                await asyncio.sleep(TYPING_EVERY)
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     def chat_context(self, update: Update, message: Message) -> ChatContext:
         """Where a message (or the message under a button) came from, and who sent it."""
         chat = message.chat
@@ -392,9 +448,9 @@ class TelegramAdapter:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> None:
         """Send a reply to where the command came from (same forum topic)."""
-        for message in self.publisher.render(reply):
+        for message in self.replies.render(reply):
             try:
-                await self.publisher.send(ctx.target, message)
+                await self.replies.send(ctx.target, message)
             except DeliveryError as exc:
                 log.warning("telegram: could not answer in %s: %s", ctx.chat_id, exc)
                 return

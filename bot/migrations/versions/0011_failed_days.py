@@ -1,7 +1,7 @@
 """subscription.failed_days: the digest days a chat could not be reached
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0007
 Create Date: 2026-11-26 08:35:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
