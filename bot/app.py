@@ -19,6 +19,7 @@ from bot.ledger import Ledger
 from bot.llm import LlmClient
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.reachability import Reachability
 from bot.redact import install as install_redaction
 from bot.redact import register as register_secrets
 from bot.subscriptions import Subscriptions
@@ -41,6 +42,7 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
@@ -146,6 +148,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions),
         now=clock,
         clients=clients,
         pace=make_slots(settings.pace_backend, db),

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     default_style: Literal["compact", "cards"] = "compact"
     default_top_n: int = Field(10, ge=1, le=50)
     catchup_hours: int = Field(12, ge=1, le=24)
+    # a chat that cannot be reached on this many different digest days is deactivated
+    deactivate_after_failed_days: int = Field(default=3, ge=1, le=60)
     delivery_concurrency: int = Field(8, ge=1, le=256)
 
     # Telegram
