@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bot.archive import Archive
+from bot.arxiv import USER_AGENT, ArxivTextSource
 from bot.commands import Commands
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
+from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
 from bot.llm import LlmClient
 from bot.subscriptions import Subscriptions
@@ -89,8 +91,30 @@ def build_app(
             settings.llm_model or "",
             timeout=settings.llm_timeout_seconds,
         )
+    extracts = None
+    if settings.llm_enabled and settings.fulltext:
+        arxiv_http = httpx.AsyncClient(
+            timeout=settings.arxiv_timeout_seconds,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,  # /html/ID answers with a redirect to /html/IDvN
+        )
+        clients.append(arxiv_http)
+        arxiv = ArxivTextSource(
+            arxiv_http,
+            settings.arxiv_base_url,
+            delay=settings.arxiv_delay_seconds,
+            timeout=settings.arxiv_timeout_seconds,
+            max_bytes=int(settings.arxiv_max_mb * 1_000_000),
+            max_attempts=settings.arxiv_max_retries,
+        )
+        extracts = FullTextExtracts(db, arxiv, input_tokens=settings.llm_input_tokens, now=clock)
     summaries = SummaryService(
-        db, llm, concurrency=settings.llm_concurrency, model=settings.llm_model, now=clock
+        db,
+        llm,
+        concurrency=settings.llm_concurrency,
+        model=settings.llm_model,
+        now=clock,
+        extracts=extracts,
     )
     subscriptions = Subscriptions(db, settings)
     commands = Commands(settings, archive, summaries, subscriptions, clock)

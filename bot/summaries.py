@@ -24,6 +24,7 @@ from bot.db import Database
 from bot.domain import PaperInfo, Summary
 from bot.llm import LlmClient, LlmError, LlmUsage
 from bot.models import LlmUsageRow, PaperRow, SummaryRow
+from bot.ports import ExtractProvider
 from bot.prompts import PROMPT_VERSION, normalize_language
 
 log = logging.getLogger(__name__)
@@ -49,24 +50,35 @@ class LlmSummarizer:
     """The LLM's three parts for a paper, in a language; no cache (see ``SummaryService``)."""
 
     def __init__(
-        self, llm: LlmClient, offline: OfflineSummarizer | None = None, *, concurrency: int = 4
+        self,
+        llm: LlmClient,
+        offline: OfflineSummarizer | None = None,
+        *,
+        concurrency: int = 4,
+        extracts: ExtractProvider | None = None,
     ) -> None:
         self.llm = llm
         self.offline = offline or OfflineSummarizer()
+        self.extracts = extracts  # full text (bot.fulltext); None = abstract only
         self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def summarize_one(self, paper: PaperInfo, language: str) -> tuple[Summary, LlmUsage]:
         """Raises ``LlmError`` when the model gives no usable answer."""
-        source_text = paper.abstract or paper.ai_summary or ""
-        if not source_text.strip():
+        # --- full text: an extract of the paper's body when there is one (bot/fulltext.py)
+        extract = await self.extracts.extract(paper) if self.extracts else None
+        body = extract.text if extract and extract.source == "fulltext" else None
+        source_text = paper.abstract or (extract.abstract if extract else "") or paper.ai_summary
+        source_text = source_text or ""
+        if not source_text.strip() and not body:
             raise LlmError("no_abstract", "nothing to summarise")
-        answer = await self.llm.summarize(paper.title, source_text, language)
+        answer = await self.llm.summarize(paper.title, source_text, language, body)
         summary = Summary(
             whats_new=answer.parts["whats_new"],
             technical_details=answer.parts["technical_details"],
             performance_highlights=answer.parts["performance_highlights"],
             language=normalize_language(language),
             source="llm",
+            based_on="fulltext" if body else "abstract",
         )
         return summary, answer.usage
 
@@ -108,6 +120,7 @@ class SummaryService:
         model: str | None = None,
         budget_seconds: float = 90.0,
         now: Now | None = None,
+        extracts: ExtractProvider | None = None,
     ) -> None:
         self.db = db
         self.llm = llm
@@ -115,7 +128,7 @@ class SummaryService:
         self.budget_seconds = budget_seconds
         self.now: Now = now or _utcnow
         self.offline = OfflineSummarizer()
-        self._llm_summarizer = LlmSummarizer(llm, self.offline) if llm else None
+        self._llm_summarizer = LlmSummarizer(llm, self.offline, extracts=extracts) if llm else None
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         # one in-flight LLM call per (paper, language), shared by concurrent callers
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
@@ -268,6 +281,7 @@ class SummaryService:
                     event="call",
                     prompt_tokens=usage.prompt_tokens,
                     completion_tokens=usage.completion_tokens,
+                    based_on=summary.based_on,
                 )
             ]
         )
@@ -292,6 +306,7 @@ class SummaryService:
                 performance_highlights=row.performance_highlights,
                 language=row.language,
                 source="llm",
+                based_on=row.based_on,
             )
             for row in rows
         }
@@ -307,6 +322,7 @@ class SummaryService:
             technical_details=summary.technical_details or "",
             performance_highlights=summary.performance_highlights or "",
             created_at=self.now(),
+            based_on=summary.based_on,
         )
         try:
             with self.db.session() as session:
