@@ -96,7 +96,6 @@ def build_app(
         arxiv_http = httpx.AsyncClient(
             timeout=settings.arxiv_timeout_seconds,
             headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,  # /html/ID answers with a redirect to /html/IDvN
         )
         clients.append(arxiv_http)
         arxiv = ArxivTextSource(

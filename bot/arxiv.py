@@ -41,6 +41,7 @@ USER_AGENT = (
     "full-text summaries, one request at a time)"
 )
 # new-style ids (2501.05366, 2501.05366v2) and old-style ones (cs/0101001, hep-th/9901001v1)
+_MAX_REDIRECTS = 3
 _ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
@@ -112,7 +113,20 @@ class ArxivTextSource:
             return None
 
     async def _get(self, path: str) -> tuple[int, bytes]:
-        """(200, body) or (404/410, b""); raises ``PaperTextError`` for anything else."""
+        """(200, body) or (404/410, b""); raises ``PaperTextError`` for anything else.
+
+        Redirects (``/html/ID`` → ``/html/IDvN``) are followed here, each hop a request of
+        its own with the pause before it, not inside httpx without one.
+        """
+        url = f"{self.base_url}{path}"
+        for _hop in range(_MAX_REDIRECTS + 1):
+            status, data, location = await self._get_once(url)
+            if location is None:
+                return status, data
+            url = str(httpx.URL(url).join(location))
+        raise PaperTextError(f"arXiv {path}: too many redirects")
+
+    async def _get_once(self, url: str) -> tuple[int, bytes, str | None]:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -123,10 +137,10 @@ class ArxivTextSource:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._request(path)
+                    return await self._request(url)
         except _Retryable as exc:
             self._down_until = self._clock() + self.down_for
-            raise PaperTextError(f"arXiv {path}: {exc} (after {self.max_attempts} tries)") from exc
+            raise PaperTextError(f"{url}: {exc} (after {self.max_attempts} tries)") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
@@ -135,25 +149,31 @@ class ArxivTextSource:
             return min(exc.retry_after, self.max_wait)
         return float(wait_exponential(multiplier=self.backoff, max=self.max_wait)(state))
 
-    async def _request(self, path: str) -> tuple[int, bytes]:
+    async def _request(self, url: str) -> tuple[int, bytes, str | None]:
         async with self._lock:  # one request at a time, with a pause between two
+            if self._clock() < self._down_until:  # another paper just found arXiv down
+                raise PaperTextError("arXiv is unreachable; not asking again yet")
             if self._last is not None:
                 pause = self._last + self.delay - self._clock()
                 if pause > 0:
                     await self._sleep(pause)
             try:
-                return await self._stream(path)
+                return await self._stream(url)
             finally:
                 self._last = self._clock()
 
-    async def _stream(self, path: str) -> tuple[int, bytes]:
-        url = f"{self.base_url}{path}"
+    async def _stream(self, url: str) -> tuple[int, bytes, str | None]:
         headers = {"User-Agent": self.user_agent}
+        path = httpx.URL(url).path
         try:
-            async with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as r:
+            async with self.client.stream(
+                "GET", url, headers=headers, timeout=self.timeout, follow_redirects=False
+            ) as r:
                 status = r.status_code
                 if status in (404, 410):
-                    return status, b""
+                    return status, b"", None
+                if status in (301, 302, 303, 307, 308) and r.headers.get("location"):
+                    return status, b"", r.headers["location"]
                 if status == 429 or status >= 500:
                     retry_after = parse_retry_after(r.headers.get("retry-after"))
                     raise _Retryable(f"HTTP {status}", retry_after)
@@ -169,7 +189,7 @@ class ArxivTextSource:
                     if size > self.max_bytes:
                         raise _TooLarge(str(size))
                     chunks.append(chunk)
-                return status, b"".join(chunks)
+                return status, b"".join(chunks), None
         except _TooLarge as exc:
             raise PaperTextError(
                 f"arXiv {path}: larger than the {self.max_bytes:,}-byte cap ({exc} bytes)"

@@ -9,9 +9,10 @@ acknowledgements or appendices are skipped again here, in case a parser kept one
 
 Token estimate (no tokenizer, no download): CJK characters (Han, Hangul, kana) count one token
 each, everything else four characters per token, rounded up. OpenAI documents "about 4
-characters or 0.75 words per token" for English; on English ML prose the estimate lands within
-about ±15% of cl100k/o200k counts, maths-heavy text (LaTeX alttext, tables of numbers) runs
-denser (about 3 to 3.5 characters per token), so real counts can be up to ~25% higher there.
+characters or 0.75 words per token" for English. The two rules disagree by up to ~20% on ML
+prose (longer words), which is the error bar we document and test; maths-heavy text (LaTeX
+alttext, numbers) runs denser, about 3 to 3.5 characters per token, so a real tokenizer can
+count up to ~25% more there.
 Hangul and Han are about one token per character in cl100k and fewer in o200k, so the estimate
 is on the safe side for them. The default budget (6,000) leaves room for such an error in every
 current model's context window.
@@ -140,7 +141,7 @@ def _pieces(sections: tuple[TextSection, ...]) -> list[_Piece]:
                 tier = 2 if position < 2 else (3 if numeric else 4)
             elif kind == "other":
                 tier = 4 if numeric else 5
-            else:  # related work: only if everything else fitted
+            else:  # related work: last, with what budget is left
                 tier = 6
             pieces.append(_Piece(tier, index, base + position, text))
     return pieces

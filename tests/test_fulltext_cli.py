@@ -76,9 +76,10 @@ async def test_must_show_korean_highlights_quote_numbers_only_the_body_states(
     fetched = len(arxiv.requests)
     english = await cli(*ARGS[:-1], "en", **env)
     assert english.code == 0, english.err
-    assert all(any(n in line for n in BY_ID[aid].body_only) for aid, line in highlights(
-        english.out
-    ).items())
+    assert all(
+        any(n in line for n in BY_ID[aid].body_only)
+        for aid, line in highlights(english.out).items()
+    )
     again = await cli(*ARGS, **env)
     assert again.code == 0 and again.out == result.out
     assert len(arxiv.requests) == fetched

@@ -209,7 +209,7 @@ def latexml_html(paper: FakePaper, *, extra_sections: int = 0) -> str:
             _p(f"Analysis paragraph {extra}.{i}: " + "we discuss a further detail. " * 12)
             for i in range(8)
         )
-        body.append(_section(5 + extra, f"Further Analysis {extra}", paragraphs, f"S{5 + extra}"))
+        body.append(_section(5 + extra, f"Case Study {extra}", paragraphs, f"S{5 + extra}"))
     body.append(_section(5 + extra_sections, "Conclusion", _p(CONCLUSION.format(title=name)), "SC"))
     bibliography = (
         '<section class="ltx_bibliography" id="bib"><h2 class="ltx_title ltx_title_bibliography">'
