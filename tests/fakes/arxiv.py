@@ -8,8 +8,8 @@ Every request is recorded with its User-Agent and time, and how many ran at once
 
 Standalone, to try the CLI against it::
 
-    python -m tests.fakes.arxiv --port 8767
-    ARXIV_BASE_URL=http://127.0.0.1:8767 ARXIV_DELAY_SECONDS=0 dailypapers digest ...
+    python -m tests.fakes.arxiv --port 8769
+    ARXIV_BASE_URL=http://127.0.0.1:8769 ARXIV_DELAY_SECONDS=0 dailypapers digest ...
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ async def _serve(port: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake arXiv (LaTeXML HTML and PDF)")
-    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--port", type=int, default=8769)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args.port))
