@@ -39,9 +39,12 @@ class App:
     delivery: Delivery
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    extracts: FullTextExtracts | None = None
 
     async def aclose(self) -> None:
         await self.summaries.aclose()
+        if self.extracts is not None:
+            await self.extracts.aclose()
         for client in self.clients:
             await client.aclose()
         self.db.dispose()
@@ -92,6 +95,7 @@ def build_app(
             timeout=settings.llm_timeout_seconds,
         )
     extracts = None
+    budget_seconds = 90.0
     if settings.llm_enabled and settings.fulltext:
         arxiv_http = httpx.AsyncClient(
             timeout=settings.arxiv_timeout_seconds,
@@ -107,6 +111,8 @@ def build_app(
             max_attempts=settings.arxiv_max_retries,
         )
         extracts = FullTextExtracts(db, arxiv, input_tokens=settings.llm_input_tokens, now=clock)
+        # first fetches are paced: a day's papers take about two requests each (HTML redirect)
+        budget_seconds += 2 * settings.arxiv_delay_seconds * settings.default_top_n
     summaries = SummaryService(
         db,
         llm,
@@ -114,6 +120,7 @@ def build_app(
         model=settings.llm_model,
         now=clock,
         extracts=extracts,
+        budget_seconds=budget_seconds,
     )
     subscriptions = Subscriptions(db, settings)
     commands = Commands(settings, archive, summaries, subscriptions, clock)
@@ -136,4 +143,5 @@ def build_app(
         delivery=delivery,
         now=clock,
         clients=clients,
+        extracts=extracts,
     )

@@ -64,6 +64,13 @@ class FullTextExtracts:
         # one fetch per paper however many languages ask at once
         self._inflight: dict[str, asyncio.Task[PaperExtract]] = {}
 
+    async def aclose(self) -> None:
+        """Cancel fetches still running (their callers gave up); nothing half-stored."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def extract(self, paper: PaperInfo) -> PaperExtract:
         try:
             stored = await self.db.run(lambda s: s.get(PaperExtractRow, paper.arxiv_id))
