@@ -292,6 +292,7 @@ async def test_the_body_reaches_the_model_once_for_every_language(
     gan_prompt = next(p for p in prompts if GAN.results in p)
     assert GAN.caption in gan_prompt and GAN.math in gan_prompt
     assert "2.75" in korean[GAN.arxiv_id].performance_highlights  # type: ignore[operator]
+    assert "'Method'" in (korean[GAN.arxiv_id].technical_details or "")  # method specifics
     assert korean[GAN.arxiv_id].based_on == "fulltext"
     fetched = len(arxiv.requests)
 
@@ -387,6 +388,26 @@ async def test_old_prompt_versions_stay_cached_for_their_version(
         lambda s: sorted(r.prompt_version for r in s.exec(select(SummaryRow)).all())
     )
     assert versions == ["v1", PROMPT_VERSION]
+
+
+def test_fulltext_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    monkeypatch.setenv("FULLTEXT", "off")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.fulltext is False and settings.llm_input_tokens == 6000
+    for name, bad in (
+        ("ARXIV_DELAY_SECONDS", "-1"),
+        ("LLM_INPUT_TOKENS", "10"),
+        ("LLM_PRICE_INPUT", "-2"),
+        ("FULLTEXT", "maybe"),
+    ):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ValidationError, match=name.lower()):
+            Settings(_env_file=None)  # type: ignore[call-arg]
+        monkeypatch.delenv(name)
 
 
 # --- stats and cost ------------------------------------------------------------------------
