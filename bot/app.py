@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +17,9 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
+from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -35,7 +37,8 @@ class App:
     archive: Archive
     summaries: SummaryService
     commands: Commands
-    subscriptions: Subscriptions
+    subscriptions: SubscriptionStore
+    ledger: DeliveryLedger
     delivery: Delivery
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
@@ -63,28 +66,39 @@ def build_app(
     settings: Settings,
     *,
     now: Callable[[], datetime] | None = None,
+    source: PaperSource | None = None,
+    llm: LlmClient | None = None,
+    publishers: Sequence[Publisher] = (),
+    db: Database | None = None,
     migrate: bool = True,
 ) -> App:
-    """Build the core. ``now`` is injectable so tests can drive the clock."""
+    """Build the core: the one composition root, used by the CLI, the runner and the tests.
+
+    Every argument after ``settings`` replaces a piece of the outside world: ``now`` (the
+    clock), ``source`` (instead of Hugging Face), ``llm`` (instead of the configured model),
+    ``publishers`` (registered for the morning post), ``db`` (an open database, instead of
+    ``DATABASE_URL``; ``migrate`` says whether to upgrade the one opened here).
+    """
     clock = now or utc_now
-    db = Database.from_url(settings.database_url, migrate=migrate)
-    hf_http = httpx.AsyncClient(
-        timeout=settings.hf_timeout_seconds,
-        headers={"User-Agent": "dailypapers-bot (+https://github.com/)"},
-        follow_redirects=True,
-    )
-    source = HuggingFaceSource(
-        hf_http,
-        settings.hf_api_base_url,
-        token=settings.hf_token,
-        page_size=settings.hf_page_size,
-        max_retries=settings.hf_max_retries,
-        timeout=settings.hf_timeout_seconds,
-    )
+    db = db or Database.from_url(settings.database_url, migrate=migrate)
+    clients: list[httpx.AsyncClient] = []
+    if source is None:
+        hf_http = httpx.AsyncClient(
+            timeout=settings.hf_timeout_seconds,
+            headers={"User-Agent": "dailypapers-bot (+https://github.com/)"},
+            follow_redirects=True,
+        )
+        clients.append(hf_http)
+        source = HuggingFaceSource(
+            hf_http,
+            settings.hf_api_base_url,
+            token=settings.hf_token,
+            page_size=settings.hf_page_size,
+            max_retries=settings.hf_max_retries,
+            timeout=settings.hf_timeout_seconds,
+        )
     archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
-    clients = [hf_http]
-    llm = None
-    if settings.llm_enabled:
+    if llm is None and settings.llm_enabled:
         llm_http = httpx.AsyncClient(timeout=settings.llm_timeout_seconds)
         clients.append(llm_http)
         llm = LlmClient(
@@ -96,7 +110,7 @@ def build_app(
         )
     extracts = None
     budget_seconds = 90.0
-    if settings.llm_enabled and settings.fulltext:
+    if llm is not None and settings.fulltext:  # the configured model or an injected one
         arxiv_http = httpx.AsyncClient(
             timeout=settings.arxiv_timeout_seconds,
             headers={"User-Agent": USER_AGENT},
@@ -117,22 +131,25 @@ def build_app(
         db,
         llm,
         concurrency=settings.llm_concurrency,
-        model=settings.llm_model,
+        model=settings.llm_model or (llm.model if llm else None),
         now=clock,
         extracts=extracts,
         budget_seconds=budget_seconds,
     )
     subscriptions = Subscriptions(db, settings)
+    ledger = Ledger(db)
     commands = Commands(settings, archive, summaries, subscriptions, clock)
     delivery = Delivery(
-        db,
         archive,
         summaries,
         subscriptions,
+        ledger,
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
     )
+    for publisher in publishers:
+        delivery.register(publisher)
     return App(
         settings=settings,
         db=db,
@@ -140,6 +157,7 @@ def build_app(
         summaries=summaries,
         commands=commands,
         subscriptions=subscriptions,
+        ledger=ledger,
         delivery=delivery,
         now=clock,
         clients=clients,

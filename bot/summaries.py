@@ -4,7 +4,8 @@
 ``summary`` table by (paper, language, prompt version, model), so each paper is summarised once
 per language, ever. Any failure for a paper gives it the offline summary for this call only
 (nothing cached, so it is tried again next time); a call never raises and returns within its
-time budget. Every call, cache hit and failure is recorded in ``llm_usage`` for ``stats()``.
+time budget. Every call, cache hit and failure is recorded in ``llm_usage`` for
+``summaries stats`` (``bot/usage.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.archive import upsert_papers
 from bot.cards import offline_summary
@@ -96,18 +96,6 @@ class LlmSummarizer:
         return {paper.arxiv_id: summary for paper, summary in zip(papers, results, strict=True)}
 
 
-@dataclass(frozen=True)
-class UsageStats:
-    """One UTC day of summarizer events."""
-
-    day: date
-    calls: int = 0
-    hits: int = 0
-    failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
 class SummaryService:
     """Cached LLM summaries with an offline fallback: the core's one way to get summaries."""
 
@@ -149,11 +137,11 @@ class SummaryService:
         if not self.enabled:
             return self.offline.summarize_now(papers, lang)
         try:
-            found = self._lookup(papers, lang)
+            found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; using offline summaries")
             return self.offline.summarize_now(papers, lang)
-        self._record(
+        await self._record(
             LlmUsageRow(at=self.now(), arxiv_id=aid, language=lang, model=self._model, event="hit")
             for aid in found
         )
@@ -168,7 +156,7 @@ class SummaryService:
             late = [aid for aid, task in tasks.items() if task in pending]
             if late:
                 log.warning("summaries of %s not ready within %gs", late, self.budget_seconds)
-                self._record(self._failed(aid, lang, "time budget exceeded") for aid in late)
+                await self._record(self._failed(aid, lang, "time budget exceeded") for aid in late)
         out: dict[str, Summary] = {}
         for paper in papers:
             summary = found.get(paper.arxiv_id) or results.get(paper.arxiv_id)
@@ -186,7 +174,7 @@ class SummaryService:
         papers = _unique(papers)
         lang = normalize_language(language)
         try:
-            found = self._lookup(papers, lang)
+            found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; nothing prepared")
             return 0
@@ -195,37 +183,17 @@ class SummaryService:
             await self.summarize(missing, lang)
         return len(missing)
 
-    def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+    async def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
         """Cached LLM summaries, offline for the rest: no LLM call, for instant rendering."""
         papers = _unique(papers)
         lang = normalize_language(language)
         found: dict[str, Summary] = {}
         if self.enabled and papers:
             try:
-                found = self._lookup(papers, lang)
+                found = await self._lookup(papers, lang)
             except SQLAlchemyError:
                 log.exception("summary cache unavailable; using offline summaries")
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
-
-    def stats(self, days: int = 14) -> list[UsageStats]:
-        """Calls, cache hits, failures and tokens per UTC day for the last ``days`` days."""
-        today = self.now().astimezone(UTC).date()
-        start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
-        with self.db.session() as session:
-            rows = session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)).all()
-        per_day: dict[date, dict[str, int]] = {}
-        for row in rows:
-            at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-            counts = per_day.setdefault(at.astimezone(UTC).date(), dict.fromkeys(_COUNTERS, 0))
-            if row.event == "call":
-                counts["calls"] += 1
-            elif row.event == "hit":
-                counts["hits"] += 1
-            elif row.event == "failed":
-                counts["failures"] += 1
-            counts["prompt_tokens"] += row.prompt_tokens
-            counts["completion_tokens"] += row.completion_tokens
-        return [UsageStats(day=day, **per_day[day]) for day in sorted(per_day)]
 
     async def aclose(self) -> None:
         """Cancel LLM calls still running after their caller's budget ran out."""
@@ -257,11 +225,12 @@ class SummaryService:
                 summary, usage = await self._llm_summarizer.summarize_one(paper, lang)
             except LlmError as exc:
                 log.warning("LLM summary of %s [%s] failed: %s", paper.arxiv_id, lang, exc)
-                self._record([self._failed(paper.arxiv_id, lang, str(exc))])
+                await self._record([self._failed(paper.arxiv_id, lang, str(exc))])
                 return None
             except Exception as exc:  # never let one paper break a digest
                 log.exception("LLM summary of %s [%s] crashed", paper.arxiv_id, lang)
-                self._record([self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")])
+                failure = self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")
+                await self._record([failure])
                 return None
         log.info(
             "LLM summary of %s [%s] model=%s prompt_tokens=%d completion_tokens=%d",
@@ -271,7 +240,7 @@ class SummaryService:
             usage.prompt_tokens,
             usage.completion_tokens,
         )
-        self._record(
+        await self._record(
             [
                 LlmUsageRow(
                     at=self.now(),
@@ -285,20 +254,26 @@ class SummaryService:
                 )
             ]
         )
-        self._store(paper, summary)
+        await self._store(paper, summary)
         return summary
 
-    def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
+    async def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
         ids = [paper.arxiv_id for paper in papers]
-        with self.db.session() as session:
-            rows = session.exec(
-                select(SummaryRow).where(
-                    col(SummaryRow.arxiv_id).in_(ids),
-                    SummaryRow.language == lang,
-                    SummaryRow.prompt_version == PROMPT_VERSION,
-                    SummaryRow.model == self._model,
-                )
-            ).all()
+        model = self._model
+
+        def work(session: Session) -> list[SummaryRow]:
+            return list(
+                session.exec(
+                    select(SummaryRow).where(
+                        col(SummaryRow.arxiv_id).in_(ids),
+                        SummaryRow.language == lang,
+                        SummaryRow.prompt_version == PROMPT_VERSION,
+                        SummaryRow.model == model,
+                    )
+                ).all()
+            )
+
+        rows = await self.db.run(work)
         return {
             row.arxiv_id: Summary(
                 whats_new=row.whats_new,
@@ -311,7 +286,7 @@ class SummaryService:
             for row in rows
         }
 
-    def _store(self, paper: PaperInfo, summary: Summary) -> None:
+    async def _store(self, paper: PaperInfo, summary: Summary) -> None:
         """Cache a summary; a concurrent writer winning the race is fine."""
         row = SummaryRow(
             arxiv_id=paper.arxiv_id,
@@ -324,13 +299,17 @@ class SummaryService:
             created_at=self.now(),
             based_on=summary.based_on,
         )
+        stamp = self.now()
+
+        def work(session: Session) -> None:
+            if session.get(PaperRow, paper.arxiv_id) is None:
+                # the archive normally stored it already; the cache needs the row
+                upsert_papers(session, [paper], stamp)
+            session.add(row)
+            session.commit()
+
         try:
-            with self.db.session() as session:
-                if session.get(PaperRow, paper.arxiv_id) is None:
-                    # the archive normally stored it already; the cache needs the row
-                    upsert_papers(session, [paper], self.now())
-                session.add(row)
-                session.commit()
+            await self.db.run(work)
         except IntegrityError:
             log.info("summary of %s [%s] already cached", paper.arxiv_id, summary.language)
         except SQLAlchemyError:
@@ -346,19 +325,19 @@ class SummaryService:
             error=error[:500],
         )
 
-    def _record(self, rows: Iterable[LlmUsageRow]) -> None:
-        rows = list(rows)
+    async def _record(self, events: Iterable[LlmUsageRow]) -> None:
+        rows = list(events)
         if not rows:
             return
+
+        def work(session: Session) -> None:
+            session.add_all(rows)
+            session.commit()
+
         try:
-            with self.db.session() as session:
-                session.add_all(rows)
-                session.commit()
+            await self.db.run(work)
         except SQLAlchemyError:
             log.exception("could not record %d summarizer events", len(rows))
-
-
-_COUNTERS = ("calls", "hits", "failures", "prompt_tokens", "completion_tokens")
 
 
 def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
@@ -366,39 +345,3 @@ def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
     for paper in papers:
         seen.setdefault(paper.arxiv_id, paper)
     return list(seen.values())
-
-
-def format_stats(rows: Sequence[UsageStats]) -> str:
-    """A plain-text table of ``stats()`` with a total line, for the CLI."""
-    if not rows:
-        return "No summarizer activity in this period."
-    header = ("day", "calls", "hits", "failed", "prompt tok", "completion tok")
-    lines = [
-        (
-            row.day.isoformat(),
-            str(row.calls),
-            str(row.hits),
-            str(row.failures),
-            str(row.prompt_tokens),
-            str(row.completion_tokens),
-        )
-        for row in rows
-    ]
-    total = (
-        "total",
-        str(sum(r.calls for r in rows)),
-        str(sum(r.hits for r in rows)),
-        str(sum(r.failures for r in rows)),
-        str(sum(r.prompt_tokens for r in rows)),
-        str(sum(r.completion_tokens for r in rows)),
-    )
-    table = [header, *lines, total]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest])
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total)])

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.arxiv import ArxivTextSource
 from bot.db import Database
-from bot.domain import PaperInfo, PaperText, TextSection
+from bot.domain import FeaturedPaper, PaperInfo, PaperText, TextSection
 from bot.extract import (
     build_extract,
     clip_to_tokens,
@@ -43,6 +43,8 @@ from tests.fakes.arxiv_data import (
     pdf_blocks,
     title,
 )
+from tests.fakes.core import make_core
+from tests.fakes.memory import MemorySource
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.pdf import make_pdf
 
@@ -474,3 +476,30 @@ async def test_usage_per_day_and_model_with_cost(db: Database) -> None:
     unpriced = format_usage(await usage_report(db, days=7, now=NOW))
     assert "cost" not in unpriced
     assert format_usage([]) == "No summarizer activity in this period."
+
+
+async def test_build_app_gives_an_injected_llm_the_full_text(
+    db: Database, llm: FakeOpenAI, arxiv: FakeArxiv, http: httpx.AsyncClient
+) -> None:
+    """The composition root wires arXiv and the extracts for any LLM, the injected one too."""
+    client = LlmClient(http, llm.base_url, "k", "fake-summarizer")
+    off, _, _ = make_core(db, llm=client)  # the test harness keeps arxiv.org out by default
+    assert off.extracts is None
+    day = MemorySource({NOW.date(): [FeaturedPaper(day=NOW.date(), paper=info(GAN), votes=5)]})
+    app, _, _ = make_core(
+        db,
+        source=day,
+        llm=client,
+        fulltext=True,
+        arxiv_base_url=arxiv.base_url,
+        arxiv_delay_seconds=0,
+    )
+    try:
+        assert app.extracts is not None
+        result = await app.summaries.summarize([info(GAN)], "ko")
+        assert result[GAN.arxiv_id].based_on == "fulltext"
+        assert "2.75" in (result[GAN.arxiv_id].performance_highlights or "")
+        assert arxiv.paths()[0] == f"/html/{GAN.arxiv_id}"
+        assert GAN.results in llm.user_prompts()[0]
+    finally:
+        await app.aclose()  # the arXiv client and the extracts' in-flight fetches

@@ -33,6 +33,7 @@ def env_for(llm: FakeOpenAI, arxiv_url: str) -> dict[str, str]:
         "LLM_BASE_URL": llm.base_url,
         "LLM_MODEL": "fake-summarizer",
         "LLM_API_KEY": "k",
+        "FULLTEXT": "on",
         "ARXIV_BASE_URL": arxiv_url,
         "ARXIV_DELAY_SECONDS": "0",
         "ARXIV_MAX_RETRIES": "2",
@@ -134,7 +135,7 @@ async def test_fulltext_off_is_abstract_only(
     llm: FakeOpenAI,
     arxiv: FakeArxiv,
 ) -> None:
-    result = await cli(*ARGS, FULLTEXT="off", **env_for(llm, arxiv.base_url))
+    result = await cli(*ARGS, **{**env_for(llm, arxiv.base_url), "FULLTEXT": "off"})
     assert result.code == 0, result.err
     assert arxiv.requests == []
     assert len(llm.user_prompts()) == 10
