@@ -19,6 +19,7 @@ from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
@@ -43,6 +44,7 @@ class App:
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     extracts: FullTextExtracts | None = None
+    pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
         await self.summaries.aclose()
@@ -162,4 +164,5 @@ def build_app(
         now=clock,
         clients=clients,
         extracts=extracts,
+        pace=make_slots(settings.pace_backend, db),
     )
