@@ -120,6 +120,8 @@ class SummaryService:
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         # one in-flight LLM call per (paper, language), shared by concurrent callers
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
+        # why the last LLM call for (paper, language) failed, for summarize_report
+        self._errors: dict[tuple[str, str], str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -130,29 +132,42 @@ class SummaryService:
 
     async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
         """A summary for every paper in ``language``; LLM where possible, never raises."""
+        return (await self.summarize_report(papers, language))[0]
+
+    async def summarize_report(
+        self, papers: Sequence[PaperInfo], language: str
+    ) -> tuple[dict[str, Summary], dict[str, str]]:
+        """``summarize``, plus why each paper that fell back to the offline summary did:
+        arxiv id → ``fallback_reason`` (``no_model``, ``unknown_model``, ``unreachable``,
+        ``other``). A paper the LLM summarised (or the cache held) has no entry."""
         papers = _unique(papers)
         lang = normalize_language(language)
         if not papers:
-            return {}
+            return {}, {}
         if not self.enabled:
-            return self.offline.summarize_now(papers, lang)
+            offline = self.offline.summarize_now(papers, lang)
+            return offline, dict.fromkeys(offline, "no_model")
         try:
             found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; using offline summaries")
-            return self.offline.summarize_now(papers, lang)
+            offline = self.offline.summarize_now(papers, lang)
+            return offline, dict.fromkeys(offline, "other")
         await self._record(
             LlmUsageRow(at=self.now(), arxiv_id=aid, language=lang, model=self._model, event="hit")
             for aid in found
         )
         missing = [paper for paper in papers if paper.arxiv_id not in found]
         results: dict[str, Summary | None] = {}
+        reasons: dict[str, str] = {}
         if missing:
             tasks = {paper.arxiv_id: self._task(paper, lang) for paper in missing}
             _done, pending = await asyncio.wait(tasks.values(), timeout=self.budget_seconds)
             for aid, task in tasks.items():
                 ready = task not in pending and not task.cancelled()
                 results[aid] = task.result() if ready else None
+                if results[aid] is None:
+                    reasons[aid] = self._errors.pop((aid, lang), "unreachable")
             late = [aid for aid, task in tasks.items() if task in pending]
             if late:
                 log.warning("summaries of %s not ready within %gs", late, self.budget_seconds)
@@ -161,7 +176,7 @@ class SummaryService:
         for paper in papers:
             summary = found.get(paper.arxiv_id) or results.get(paper.arxiv_id)
             out[paper.arxiv_id] = summary or offline_summary(paper, lang)
-        return out
+        return out, reasons
 
     async def prepare(self, papers: Sequence[PaperInfo], language: str) -> int:
         """Summarise ahead of time whatever is not cached yet; returns how many were missing.
@@ -224,10 +239,19 @@ class SummaryService:
             try:
                 summary, usage = await self._llm_summarizer.summarize_one(paper, lang)
             except LlmError as exc:
-                log.warning("LLM summary of %s [%s] failed: %s", paper.arxiv_id, lang, exc)
+                reason = fallback_reason(exc)
+                self._errors[(paper.arxiv_id, lang)] = reason
+                log.warning(
+                    "LLM summary of %s [%s] failed (%s): %s; using the original English summary",
+                    paper.arxiv_id,
+                    lang,
+                    _EXPLAIN.get(reason, reason).format(model=self._model),
+                    exc,
+                )
                 await self._record([self._failed(paper.arxiv_id, lang, str(exc))])
                 return None
             except Exception as exc:  # never let one paper break a digest
+                self._errors[(paper.arxiv_id, lang)] = "other"
                 log.exception("LLM summary of %s [%s] crashed", paper.arxiv_id, lang)
                 failure = self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")
                 await self._record([failure])
@@ -338,6 +362,29 @@ class SummaryService:
             await self.db.run(work)
         except SQLAlchemyError:
             log.exception("could not record %d summarizer events", len(rows))
+
+
+_UNREACHABLE_KINDS = frozenset({"unreachable", "timeout", "server_error", "rate_limited"})
+_EXPLAIN = {
+    "no_model": "no LLM_MODEL is configured",
+    "unknown_model": "the LLM service does not know LLM_MODEL={model!r}",
+    "unreachable": "the LLM service at LLM_BASE_URL could not be reached",
+    "other": "the model gave no usable answer",
+}
+
+
+def fallback_reason(error: LlmError) -> str:
+    """Why a summary fell back, as the catalogue's ``summary_fallback`` reason."""
+    if error.kind == "http_404":
+        return "unknown_model"
+    if error.kind in _UNREACHABLE_KINDS:
+        return "unreachable"
+    return "other"
+
+
+def explain(reason: str, model: str | None = None) -> str:
+    """An operator's sentence for a fallback reason (CLI warnings, logs)."""
+    return _EXPLAIN.get(reason, reason).format(model=model or "")
 
 
 def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:

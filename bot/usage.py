@@ -1,4 +1,4 @@
-"""`summaries stats`: the summariser's activity per UTC day and model, with an estimated cost.
+"""`summaries stats`: the summariser's activity per UTC day, model and language, with a cost.
 
 Counts come from ``llm_usage``: calls (split by what the summary was made from: the paper's full
 text or its abstract), cache hits, and failures (each one served the offline summary), with the
@@ -21,10 +21,11 @@ from bot.models import LlmUsageRow
 
 @dataclass(frozen=True)
 class UsageLine:
-    """One (UTC day, model) of summarizer events."""
+    """One (UTC day, model, language) of summarizer events."""
 
     day: date
     model: str
+    language: str = ""
     calls: int = 0
     fulltext: int = 0
     abstract: int = 0
@@ -55,17 +56,17 @@ async def usage_report(
     price_input: float | None = None,
     price_output: float | None = None,
 ) -> list[UsageLine]:
-    """The last ``days`` UTC days (today included), one line per day and model."""
+    """The last ``days`` UTC days (today included), one line per day, model and language."""
     today = now.astimezone(UTC).date()
     start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
 
     def read(session: Session) -> list[LlmUsageRow]:
         return list(session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)).all())
 
-    counts: dict[tuple[date, str], dict[str, int]] = {}
+    counts: dict[tuple[date, str, str], dict[str, int]] = {}
     for row in await db.run(read):
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-        key = (at.astimezone(UTC).date(), row.model)
+        key = (at.astimezone(UTC).date(), row.model, row.language)
         c = counts.setdefault(key, dict.fromkeys(_FIELDS, 0))
         if row.event == "call":
             c["calls"] += 1
@@ -80,12 +81,13 @@ async def usage_report(
         UsageLine(
             day=day,
             model=model,
+            language=language,
             **c,
             cost=estimate_cost(
                 c["prompt_tokens"], c["completion_tokens"], price_input, price_output
             ),
         )
-        for (day, model), c in sorted(counts.items())
+        for (day, model, language), c in sorted(counts.items())
     ]
 
 
@@ -108,6 +110,7 @@ def format_usage(lines: Sequence[UsageLine]) -> str:
     header = [
         "day",
         "model",
+        "language",
         "calls",
         "fulltext",
         "abstract",
@@ -119,8 +122,10 @@ def format_usage(lines: Sequence[UsageLine]) -> str:
     if priced:
         header.append("est. cost")
 
-    def cells(day: str, model: str, values: Sequence[int], cost: float | None) -> list[str]:
-        row = [day, model, *(str(v) for v in values)]
+    def cells(
+        day: str, model: str, language: str, values: Sequence[int], cost: float | None
+    ) -> list[str]:
+        row = [day, model, language, *(str(v) for v in values)]
         if priced:
             row.append(f"{cost:.4f}" if cost is not None else "-")
         return row
@@ -129,6 +134,7 @@ def format_usage(lines: Sequence[UsageLine]) -> str:
         cells(
             line.day.isoformat(),
             line.model or "-",
+            line.language or "-",
             [getattr(line, name) for name in _FIELDS],
             line.cost,
         )
@@ -136,13 +142,13 @@ def format_usage(lines: Sequence[UsageLine]) -> str:
     ]
     totals = [sum(getattr(line, name) for line in lines) for name in _FIELDS]
     costs = [line.cost for line in lines if line.cost is not None]
-    total = cells("total", "", totals, sum(costs) if costs else None)
+    total = cells("total", "", "", totals, sum(costs) if costs else None)
     table = [header, *rows, total]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
-        left = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        right = [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        left = [cell.ljust(width) for cell, width in zip(row[:3], widths[:3], strict=True)]
+        right = [cell.rjust(width) for cell, width in zip(row[3:], widths[3:], strict=True)]
         return "  ".join(left + right).rstrip()
 
     rule = "  ".join("-" * width for width in widths)

@@ -87,10 +87,11 @@ async def test_must_show_korean_highlights_quote_numbers_only_the_body_states(
 
     stats = await cli("summaries", "stats", LLM_PRICE_INPUT="2.5", LLM_PRICE_OUTPUT="10", **env)
     assert stats.code == 0, stats.err
-    header, _rule, first, *_ = stats.out.splitlines()
+    header, _rule, en, ko, _rule2, total = stats.out.splitlines()
     assert header.split() == [
         "day",
         "model",
+        "language",
         "calls",
         "fulltext",
         "abstract",
@@ -103,10 +104,12 @@ async def test_must_show_korean_highlights_quote_numbers_only_the_body_states(
         "est.",
         "cost",
     ]
-    cells = first.split()
-    assert cells[1] == "fake-summarizer"
-    assert cells[2:7] == ["20", "20", "0", "10", "0"]  # 2 languages x 10 papers, 1 re-run
-    prompt_tokens, completion_tokens, cost = int(cells[7]), int(cells[8]), float(cells[9])
+    # one line per day, model and language: 10 calls each, the Korean re-run all cache hits
+    assert en.split()[1:8] == ["fake-summarizer", "en", "10", "10", "0", "0", "0"]
+    assert ko.split()[1:8] == ["fake-summarizer", "ko", "10", "10", "0", "10", "0"]
+    cells = total.split()
+    assert cells[:6] == ["total", "20", "20", "0", "10", "0"]  # 2 languages x 10 papers, 1 re-run
+    prompt_tokens, completion_tokens, cost = int(cells[6]), int(cells[7]), float(cells[8])
     assert prompt_tokens > 0 and completion_tokens > 0
     assert cost == pytest.approx((prompt_tokens * 2.5 + completion_tokens * 10) / 1e6, abs=1e-4)
 
@@ -126,7 +129,7 @@ async def test_arxiv_down_gives_abstract_summaries_and_exit_0(
     assert not any("<fulltext>" in prompt for prompt in llm.user_prompts())
     stats = await cli("summaries", "stats", **env)
     cells = stats.out.splitlines()[2].split()
-    assert cells[2:5] == ["10", "0", "10"]  # 10 calls, all from the abstract
+    assert cells[2:6] == ["ko", "10", "0", "10"]  # 10 calls in Korean, all from the abstract
     assert "est. cost" not in stats.out  # no price set
 
 

@@ -431,6 +431,17 @@ async def test_usage_report_counts_what_the_service_recorded_per_day(
     total = table.splitlines()[-1].split()
     assert total[:6] == ["total", "2", "0", "2", "1", "1"]
     assert total[6] == str(first.prompt_tokens)
+    # issue 10's facts in the same report: one line per day, model and language
+    assert first.language == second.language == "ko"
+    assert table.splitlines()[2].split()[1:4] == [first.model, "ko", "2"]
+    assert format_usage([]) == "No summarizer activity in this period."
+    await service.summarize([paper(1)], "en")  # day 2, another language: a line of its own
+    day2 = await usage_report(db, days=1, now=clock())
+    assert [(r.language, r.calls, r.hits, r.offline) for r in day2] == [
+        ("en", 1, 0, 0),
+        ("ko", 0, 1, 1),
+    ]
+    assert "\n2025-01-11  " in format_usage(day2) and " en " in format_usage(day2)
 
 
 # --- the prompt and the parser ---------------------------------------------------------------
