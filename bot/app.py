@@ -21,6 +21,7 @@ from bot.ledger import Ledger
 from bot.llm import LlmClient
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.reachability import Reachability
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -41,6 +42,7 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     extracts: FullTextExtracts | None = None
@@ -161,6 +163,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions),
         now=clock,
         clients=clients,
         extracts=extracts,

@@ -1,7 +1,7 @@
 """full-text extracts; what each summary was made from
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-26 07:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
