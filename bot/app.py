@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.alerts import Alerts
 from bot.archive import Archive
 from bot.commands import Commands
 from bot.config import Settings
@@ -16,6 +16,9 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.huggingface import HuggingFaceSource
 from bot.llm import LlmClient
+from bot.logs import configure_logging
+from bot.metrics import Metrics
+from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -36,22 +39,20 @@ class App:
     subscriptions: Subscriptions
     delivery: Delivery
     now: Callable[[], datetime]
+    metrics: Metrics
+    alerts: Alerts
+    runtime: Runtime
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        await self.alerts.drain()
         await self.summaries.aclose()
         for client in self.clients:
             await client.aclose()
         self.db.dispose()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+__all__ = ["App", "build_app", "configure_logging", "utc_now"]
 
 
 def build_app(
@@ -63,6 +64,8 @@ def build_app(
     """Build the core. ``now`` is injectable so tests can drive the clock."""
     clock = now or utc_now
     db = Database.from_url(settings.database_url, migrate=migrate)
+    metrics = Metrics()
+    alerts = Alerts(settings, clock, metrics)
     hf_http = httpx.AsyncClient(
         timeout=settings.hf_timeout_seconds,
         headers={"User-Agent": "dailypapers-bot (+https://github.com/)"},
@@ -75,6 +78,7 @@ def build_app(
         page_size=settings.hf_page_size,
         max_retries=settings.hf_max_retries,
         timeout=settings.hf_timeout_seconds,
+        metrics=metrics,
     )
     archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
     clients = [hf_http]
@@ -88,12 +92,15 @@ def build_app(
             settings.llm_api_key,
             settings.llm_model or "",
             timeout=settings.llm_timeout_seconds,
+            metrics=metrics,
         )
     summaries = SummaryService(
         db, llm, concurrency=settings.llm_concurrency, model=settings.llm_model, now=clock
     )
     subscriptions = Subscriptions(db, settings)
-    commands = Commands(settings, archive, summaries, subscriptions, clock)
+    commands = Commands(
+        settings, archive, summaries, subscriptions, clock, metrics=metrics, alerts=alerts
+    )
     delivery = Delivery(
         db,
         archive,
@@ -102,6 +109,11 @@ def build_app(
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
+        metrics=metrics,
+        alerts=alerts,
+    )
+    runtime = Runtime(
+        db, delivery, metrics, alerts, clock, last_hf_fetch=lambda: source.last_success
     )
     return App(
         settings=settings,
@@ -112,5 +124,8 @@ def build_app(
         subscriptions=subscriptions,
         delivery=delivery,
         now=clock,
+        metrics=metrics,
+        alerts=alerts,
+        runtime=runtime,
         clients=clients,
     )

@@ -73,7 +73,7 @@ def with_app(
     """
     settings = settings or load_settings()
     level = settings.log_level.upper()
-    configure_logging(level if not quiet or level == "DEBUG" else "ERROR")
+    configure_logging(level if not quiet or level == "DEBUG" else "ERROR", settings.log_format)
 
     async def main() -> T:
         try:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.alerts import Alerts
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.domain import Button, Card, FeaturedPaper, Reply, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.metrics import Metrics
 from bot.models import SubscriptionRow
 from bot.subscriptions import Subscriptions, describe
 from bot.summaries import SummaryService
@@ -123,8 +126,13 @@ class Commands:
         summaries: SummaryService,
         subscriptions: Subscriptions,
         now: Callable[[], datetime],
+        *,
+        metrics: Metrics | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.alerts = alerts
         self.archive = archive
         self.summaries = summaries
         self.subscriptions = subscriptions
@@ -167,6 +175,7 @@ class Commands:
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
+        began = time.monotonic()
         try:
             return await handler(args.strip(), ctx, language)
         except SourceUnavailable as exc:
@@ -174,9 +183,18 @@ class Commands:
             return Reply(text=t("source_down", language), is_error=True)
         except BotError as exc:
             return Reply(text=str(exc), is_error=True)
-        except Exception:
+        except Exception as exc:
             log.exception("command /%s failed", name)
+            self.alert_exception(f"/{name} ({ctx.platform})", exc)
             return Reply(text=t("internal_error", language), is_error=True)
+        finally:
+            self.metrics.command_seconds.labels(name.lower()).observe(time.monotonic() - began)
+
+    def alert_exception(self, where: str, exc: BaseException) -> None:
+        """Tell the operators (one alert per hour), without delaying the user's answer."""
+        if self.alerts is not None:
+            error = f"{type(exc).__name__}: {exc}"
+            self.alerts.fire("exception", self.alerts.text("alert_exception", where=where, error=error))
 
     # --- reading commands -------------------------------------------------------------
 

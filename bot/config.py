@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -67,7 +67,12 @@ class Settings(BaseSettings):
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     tick_seconds: int = 60
+
+    # the operator's HTTP server: /healthz and /metrics (HTTP_PORT=0 turns it off)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("bot_admin_ids", mode="before")
     @classmethod

@@ -127,6 +127,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_style": "Style: {style}",
         "button_pause": "Pause",
         "button_resume": "Resume",
+        "alert_prefix": "⚠️ dailypapers alert: {text}",
+        "alert_suppressed": "({count} more of this kind in the last hour were not sent.)",
+        "alert_deactivated": (
+            "stopped posting to {platform} chat {chat} after repeated failures ({reason}). "
+            "`dailypapers channels list` shows it; a chat admin can /subscribe again."
+        ),
+        "alert_source_down": (
+            "the morning post is waiting: Hugging Face could not be reached ({reason}). "
+            "It is retried at every tick."
+        ),
+        "alert_platform_down": "{platform} has been disconnected since {since} (over {minutes} min).",
+        "alert_exception": "an unexpected error in {where}: {error}. The traceback is in the log.",
     },
     "ko": {
         "help": (
@@ -237,6 +249,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_style": "형식: {style}",
         "button_pause": "일시 중지",
         "button_resume": "다시 시작",
+        "alert_prefix": "⚠️ dailypapers 알림: {text}",
+        "alert_suppressed": "(지난 한 시간 동안 같은 종류의 알림 {count}건은 보내지 않았습니다.)",
+        "alert_deactivated": (
+            "{platform} 채팅 {chat}에 반복해서 보내지 못해 게시를 멈췄습니다 ({reason}). "
+            "`dailypapers channels list`에서 볼 수 있고, 채팅 관리자가 /subscribe 로 다시 구독할 수 있습니다."
+        ),
+        "alert_source_down": (
+            "아침 게시가 대기 중입니다: Hugging Face에 연결할 수 없습니다 ({reason}). "
+            "매 틱마다 다시 시도합니다."
+        ),
+        "alert_platform_down": "{platform} 연결이 {since}부터 끊겨 있습니다 ({minutes}분 이상).",
+        "alert_exception": "{where}에서 예상하지 못한 오류: {error}. 자세한 내용은 로그에 있습니다.",
     },
 }
 

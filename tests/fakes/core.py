@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.alerts import Alerts
 from bot.app import App
 from bot.archive import Archive
 from bot.commands import ChatContext, Commands
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
+from bot.metrics import Metrics
+from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 from tests.fakes.memory import FakeClock, MemorySource, paper
@@ -67,9 +70,28 @@ def make_core(
     archive = Archive(db, source, refresh=timedelta(minutes=30))
     summaries = summaries or SummaryService(db, None)
     subscriptions = Subscriptions(db, config)
-    commands = Commands(config, archive, summaries, subscriptions, clock)
-    delivery = Delivery(db, archive, summaries, subscriptions, clock)
-    app = App(config, db, archive, summaries, commands, subscriptions, delivery, clock)
+    metrics = Metrics()
+    alerts = Alerts(config, clock, metrics)
+    commands = Commands(
+        config, archive, summaries, subscriptions, clock, metrics=metrics, alerts=alerts
+    )
+    delivery = Delivery(
+        db, archive, summaries, subscriptions, clock, metrics=metrics, alerts=alerts
+    )
+    runtime = Runtime(db, delivery, metrics, alerts, clock)
+    app = App(
+        config,
+        db,
+        archive,
+        summaries,
+        commands,
+        subscriptions,
+        delivery,
+        clock,
+        metrics=metrics,
+        alerts=alerts,
+        runtime=runtime,
+    )
     return app, source, clock
 
 
