@@ -194,7 +194,8 @@ class Commands:
         """Tell the operators (one alert per hour), without delaying the user's answer."""
         if self.alerts is not None:
             error = f"{type(exc).__name__}: {exc}"
-            self.alerts.fire("exception", self.alerts.text("alert_exception", where=where, error=error))
+            text = self.alerts.text("alert_exception", where=where, error=error)
+            self.alerts.fire("exception", text)
 
     # --- reading commands -------------------------------------------------------------
 

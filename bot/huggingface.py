@@ -133,7 +133,7 @@ class HuggingFaceSource:
             reraise=True,
         )
         try:
-            result = await retrying(self._get_once, path, params, what, none_on_404)
+            result: Any = await retrying(self._get_once, path, params, what, none_on_404)
         except _Retryable as exc:
             self.metrics.hf_requests.labels("error").inc()
             attempts = self.max_retries + 1

@@ -16,7 +16,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 NOISY = ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic", "aiohttp")
 
 
-class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _OurHandler(logging.StreamHandler):
     """Marks the handler this module installed, so a second call replaces only it."""
 
 

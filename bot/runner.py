@@ -7,11 +7,13 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.app import App
 from bot.clock import Ticker
 from bot.errors import PlatformUnavailable
+from bot.web import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,12 @@ class Adapter(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    def connected(self) -> bool: ...
+
+    def down_since(self) -> datetime | None: ...
+
+    async def probe(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,16 +69,22 @@ async def start(platform: Platform) -> None:
 
 
 async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
-    """Start adapters, register their publishers, tick every minute, until ``stop`` or a signal."""
+    """Serve /healthz and /metrics, start adapters, register their publishers (morning post,
+    operator alerts), tick every minute, until ``stop`` or a signal (SIGTERM, SIGINT)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # not possible outside the main thread, or on Windows
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    settings = app.settings
     started: list[Adapter] = []
-    ticker = Ticker(app.delivery.tick, seconds=app.settings.tick_seconds)
+    ticker = Ticker(app.runtime.tick, seconds=settings.tick_seconds)
+    server = OpsServer(app.runtime, settings.http_host, settings.http_port)
+    app.runtime.started_at = app.now()
     try:
+        if settings.http_port:
+            await server.start()
         for platform in make_adapters(app):
             await start(platform)
             adapter = platform.adapter
@@ -78,9 +92,12 @@ async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
             publisher = getattr(adapter, "publisher", None)
             if publisher is not None:
                 app.delivery.register(publisher)
+                app.alerts.register(publisher)
+            app.runtime.watch(platform.name.lower(), adapter)
         ticker.start()
         log.info("bot running: %s", ", ".join(sorted(app.delivery.publishers)) or "no platform")
         await stop.wait()
+        log.info("stopping")
     finally:
         ticker.shutdown()
         for adapter in reversed(started):
@@ -88,3 +105,4 @@ async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", type(adapter).__name__)
+        await server.stop()

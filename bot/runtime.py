@@ -37,11 +37,14 @@ SINGLE_INSTANCE = "single instance"
 
 
 class Connectivity(Protocol):
-    """What an adapter tells about its link to the platform."""
+    """What an adapter tells about its link to the platform (implemented by the adapters)."""
 
     def connected(self) -> bool: ...
 
     def down_since(self) -> datetime | None: ...
+
+    async def probe(self) -> None:
+        """Called at each tick while down: check again (and clear ``down_since`` if back)."""
 
 
 @dataclass
@@ -204,6 +207,11 @@ class Runtime:
     async def _check_platforms(self) -> None:
         now = self.now()
         for name, platform in sorted(self.platforms.items()):
+            if platform.down_since() is not None:
+                try:
+                    await platform.probe()
+                except Exception as exc:
+                    log.info("%s is still unreachable: %s", name, exc)
             since = platform.down_since()
             if since is not None and now - since > PLATFORM_DOWN_ALERT:
                 minutes = int(PLATFORM_DOWN_ALERT.total_seconds() // 60)

@@ -10,12 +10,12 @@ import base64
 import binascii
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,6 +24,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -33,6 +34,7 @@ from bot.cards import clip
 from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
 from bot.i18n import t
+from bot.metrics import Metrics
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,21 @@ def command_from_payload(payload: str) -> str | None:
 Context = ContextTypes.DEFAULT_TYPE
 
 
+class CountingRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter, counting every 429 (RetryAfter) it sees, retried or not."""
+
+    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics
+
+    async def _run_request(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._run_request(*args, **kwargs)
+        except RetryAfter:
+            self.metrics.rate_limited.labels(PLATFORM).inc()
+            raise
+
+
 class TelegramAdapter:
     """Long polling (or a webhook when ``telegram_webhook_url`` is set) on the shared loop."""
 
@@ -97,13 +114,14 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .rate_limiter(CountingRateLimiter(app.metrics, max_retries=max_retries))
             .concurrent_updates(16)
             .get_updates_connect_timeout(5)
             .get_updates_read_timeout(5)
             .build()
         )
-        self.publisher = TelegramPublisher(self.application.bot)
+        self.publisher = TelegramPublisher(self.application.bot, app.metrics)
+        self._down_since: datetime | None = None
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -170,9 +188,33 @@ class TelegramAdapter:
         except Exception:
             log.exception("telegram: setMyCommands failed; commands still work when typed")
 
-    @staticmethod
-    def _polling_error(exc: Exception) -> None:
+    def _polling_error(self, exc: Exception) -> None:
         log.warning("telegram: polling failed, retrying: %s", exc)
+        if self._down_since is None:
+            self._down_since = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ connectivity
+
+    def connected(self) -> bool:
+        updater = self.application.updater
+        running = self.application.running and updater is not None and updater.running
+        return running and self._down_since is None
+
+    def down_since(self) -> datetime | None:
+        return self._down_since
+
+    async def probe(self) -> None:
+        """While polling reports errors: does getMe get through again?"""
+        await self.application.bot.get_me()
+        self._back()
+
+    def _back(self) -> None:
+        if self._down_since is not None:
+            log.info("telegram: reachable again")
+            self._down_since = None
+
+    async def _on_any_update(self, update: object, context: Context) -> None:
+        self._back()  # an update arrived: polling works
 
     # ------------------------------------------------------------------ handlers
 
@@ -182,6 +224,7 @@ class TelegramAdapter:
         self.application.add_handler(CommandHandler(names, self._on_command, filters=where))
         self.application.add_handler(MessageHandler(filters.TEXT & where, self._on_other_text))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_handler(TypeHandler(Update, self._on_any_update), group=-1)
         self.application.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: Context) -> None:
@@ -259,8 +302,11 @@ class TelegramAdapter:
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 
     async def _on_error(self, update: object, context: Context) -> None:
-        """Log the traceback; a user only ever sees a short apology (private chats)."""
+        """Log the traceback and alert the operators (python-telegram-bot's error-handler
+        pattern); a user only ever sees a short apology (private chats)."""
         log.error("telegram: handler failed", exc_info=context.error)
+        if context.error is not None:
+            self.app.commands.alert_exception("a Telegram handler", context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         chat = update.effective_chat
