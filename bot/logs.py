@@ -32,14 +32,16 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     if root.handlers:
         return
     handler = _OurHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                timestamp=False,
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(make_formatter(fmt))
     root.addHandler(handler)
+
+
+def make_formatter(fmt: str) -> logging.Formatter:
+    """``text``: one readable line; ``json``: one JSON object (time, level, logger, message,
+    and ``exc_info`` when there is a traceback)."""
+    if fmt == "json":
+        return JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    return logging.Formatter(TEXT_FORMAT)

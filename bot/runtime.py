@@ -237,22 +237,24 @@ class Runtime:
 
         await self.db.run(write)
 
-    async def database_ok(self) -> bool:
-        try:
-            await asyncio.wait_for(self.db.run(ping), timeout=DB_CHECK_TIMEOUT)
-        except Exception as exc:
-            log.warning("health check: the database did not answer: %s", exc)
-            return False
-        return True
-
     async def health(self) -> Health:
-        return judge(self.snapshot(), await self.database_ok(), self.now())
+        return judge(self.snapshot(), await database_reachable(self.db), self.now())
 
     async def refresh_gauges(self) -> None:
         """Subscriptions per platform, read through the thread pool (at every scrape)."""
         counts = await self.db.run(active_subscriptions)
         for platform in {*counts, "telegram", "discord"}:
             self.metrics.subscriptions_active.labels(platform).set(counts.get(platform, 0))
+
+
+async def database_reachable(db: Database) -> bool:
+    """``SELECT 1`` through the thread pool, within ``DB_CHECK_TIMEOUT`` seconds."""
+    try:
+        await asyncio.wait_for(db.run(ping), timeout=DB_CHECK_TIMEOUT)
+    except Exception as exc:
+        log.warning("health check: the database did not answer: %s", exc)
+        return False
+    return True
 
 
 # --- database reads (sync functions for ``db.run``, or for the CLI's ``db.session()``) -----------
