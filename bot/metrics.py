@@ -7,10 +7,11 @@ build several apps in one process. Call sites increment with one obvious line, e
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# the classic text format every Prometheus (2.x and 3.x) scrapes; our names are plain ASCII
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 NAMESPACE = "dailypapers"
 
 

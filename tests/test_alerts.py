@@ -125,9 +125,7 @@ async def test_telegram_operator_gets_one_alert_for_two_deactivations_in_an_hour
             alerts = tg.sent_to(OPERATOR)
             assert len(alerts) == 2
             assert f"telegram chat {READER_C}" in (alerts[1].text or "")
-            assert "(1 more of this kind in the last hour were not sent.)" in (
-                alerts[1].text or ""
-            )
+            assert "(1 more of this kind in the last hour were not sent.)" in (alerts[1].text or "")
             deactivated = app.metrics.deactivated.labels("telegram")._value.get()
             assert deactivated == 3
     finally:
