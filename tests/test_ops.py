@@ -198,3 +198,45 @@ def test_apps_own_their_metrics() -> None:
     assert b'dailypapers_messages_sent_total{platform="telegram"} 1.0' in one.render()
     assert b"dailypapers_messages_sent_total{" not in two.render()
     assert Alerts  # the alerts share the app's registry (tests/test_alerts.py)
+
+
+async def test_a_platform_down_for_over_10_minutes_alerts_once_and_probes(db) -> None:
+    app, _, clock = make_core(db, now=NINE_THIRTY, bot_admin_ids="discord:99")
+    sent: list[str] = []
+
+    class Operator:
+        platform = "discord"
+
+        async def notify_operator(self, user_id: str, text: str) -> None:
+            sent.append(text)
+
+    class Platform:
+        def __init__(self) -> None:
+            self.since: datetime | None = NINE_THIRTY
+            self.probes = 0
+
+        def connected(self) -> bool:
+            return self.since is None
+
+        def down_since(self) -> datetime | None:
+            return self.since
+
+        async def probe(self) -> None:
+            self.probes += 1
+            raise ConnectionError("still down")
+
+    telegram = Platform()
+    app.alerts.register(Operator())
+    app.runtime.watch("telegram", telegram)
+    await app.runtime.tick()  # down, but not for 10 minutes yet
+    clock.advance(minutes=11)
+    await app.runtime.tick()
+    clock.advance(minutes=1)
+    await app.runtime.tick()
+    assert telegram.probes == 3
+    assert sent == [
+        "⚠️ dailypapers alert: telegram has been disconnected since 2025-01-11 09:30 UTC "
+        "(over 10 min)."
+    ]
+    health = await app.runtime.health()
+    assert health.status == "degraded" and health.warnings == ["telegram is disconnected"]
