@@ -157,7 +157,9 @@ class Runtime:
     alerts: Alerts
     now: Callable[[], datetime]
     last_hf_fetch: Callable[[], datetime | None] = lambda: None
-    leader: str = SINGLE_INSTANCE  # filled by the leader lease when several instances run
+    # who receives each platform's updates: "single instance" on SQLite (one process per
+    # file), else {platform: "leading" | "standby"} from the leader leases (bot/instances.py)
+    leadership: Callable[[], str | dict[str, str]] = lambda: SINGLE_INSTANCE
     platforms: dict[str, Connectivity] = field(default_factory=dict)
     last_tick: TickRecord | None = None
     started_at: datetime | None = None
@@ -170,7 +172,7 @@ class Runtime:
         return {
             "instance": self.instance,
             "started_at": _iso(self.started_at),
-            "leader": self.leader,
+            "leader": self.leadership(),
             "platforms": {
                 name: {"connected": p.connected(), "down_since": _iso(p.down_since())}
                 for name, p in sorted(self.platforms.items())

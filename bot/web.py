@@ -53,7 +53,9 @@ class OpsServer:
         self.port = port
         self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
+    async def start(self) -> bool:
+        """Listen; a port already taken is one ERROR line, not a stopped bot (the morning post
+        matters more than its dashboard, and a health check will notice the missing server)."""
         runner = web.AppRunner(make_web_app(self.runtime), shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -61,12 +63,17 @@ class OpsServer:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise RuntimeError(
-                f"cannot serve /healthz on {self.host}:{self.port} ({exc.strerror or exc}). "
-                "Set HTTP_HOST/HTTP_PORT, or HTTP_PORT=0 to turn the server off."
-            ) from None
+            log.error(
+                "cannot serve /healthz and /metrics on %s:%d (%s); running without them. "
+                "Give each process its own HTTP_PORT, or HTTP_PORT=0 to turn the server off.",
+                self.host,
+                self.port,
+                exc.strerror or exc,
+            )
+            return False
         self._runner = runner
         log.info("serving /healthz and /metrics on http://%s:%d", self.host, self.port)
+        return True
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import sys
 from datetime import UTC, datetime
 
@@ -240,3 +241,19 @@ async def test_a_platform_down_for_over_10_minutes_alerts_once_and_probes(db) ->
     ]
     health = await app.runtime.health()
     assert health.status == "degraded" and health.warnings == ["telegram is disconnected"]
+
+
+async def test_a_taken_port_is_an_error_line_not_a_stopped_bot(db, caplog) -> None:
+    from bot.web import OpsServer
+
+    app, _, _ = make_core(db, now=NINE_THIRTY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = OpsServer(app.runtime, "127.0.0.1", port)
+        with caplog.at_level(logging.ERROR, logger="bot.web"):
+            assert await server.start() is False
+        await server.stop()
+    assert f"cannot serve /healthz and /metrics on 127.0.0.1:{port}" in caplog.text
+    assert "HTTP_PORT" in caplog.text
