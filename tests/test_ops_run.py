@@ -219,3 +219,16 @@ async def test_sigterm_stops_the_bot_within_10_seconds(fakes, env, tmp_path: Pat
     await bot.stop()  # closes the log file
     with pytest.raises(httpx.TransportError):
         await get(env, "/healthz")
+
+
+async def test_on_postgres_healthz_names_the_roles_this_process_leads(
+    fakes, env, postgres_url: str, tmp_path: Path
+) -> None:
+    bot = BotProcess({**env, "DATABASE_URL": postgres_url, "INSTANCE_ID": "alpha"}, tmp_path / "a")
+    await bot.start()
+    try:
+        health = await wait_healthy(env, bot)
+        assert health["leader"] == {"discord": "leading", "telegram": "leading"}
+        assert health["instance"] == "alpha"
+    finally:
+        assert await bot.stop() == 0, bot.log()
