@@ -15,6 +15,7 @@ from pydantic_settings import SettingsError
 
 from bot.app import App, build_app, configure_logging
 from bot.config import Settings
+from bot.domain import Subscription
 from bot.errors import BotError
 from bot.status import Status
 from bot.subscriptions import SETTINGS as SETTING_SPECS
@@ -277,10 +278,7 @@ def health(
 # --- operators: subscriptions ---------------------------------------------------------------
 
 
-def _row_line(row: object) -> str:
-    from bot.models import SubscriptionRow
-
-    assert isinstance(row, SubscriptionRow)
+def _row_line(row: Subscription) -> str:
     state = "subscribed" if row.subscribed else "not subscribed"
     if not row.active:
         state = "inactive"
@@ -301,7 +299,7 @@ def channels_list(
     """List every chat and channel the bot knows."""
 
     async def work(app: App) -> list[str]:
-        return [_row_line(row) for row in app.subscriptions.list_all(platform)]
+        return [_row_line(row) for row in await app.subscriptions.list_all(platform)]
 
     lines = with_app(work)
     typer.echo("\n".join(lines) if lines else "No subscriptions yet.")
@@ -313,8 +311,8 @@ def channels_show(sub_id: Annotated[int, typer.Argument(help="Subscription numbe
     from bot.subscriptions import describe
 
     async def work(app: App) -> str:
-        row = app.subscriptions.by_id(sub_id)
-        deliveries = app.delivery.ledger.rows(sub_id)
+        row = await app.subscriptions.by_id(sub_id)
+        deliveries = await app.ledger.records(sub_id)
         lines = [_row_line(row), describe(row, app.settings, "en")]
         lines.append(f"Failures in a row: {row.failure_count}  Last error: {row.last_error or '-'}")
         for d in deliveries[-10:]:
@@ -340,7 +338,7 @@ def channels_add(
         raise fail("platform must be telegram or discord.", 2)
 
     async def work(app: App) -> str:
-        row, _ = app.subscriptions.subscribe(Target(platform, chat_id, thread))
+        row, _ = await app.subscriptions.subscribe(Target(platform, chat_id, thread))
         return _row_line(row)
 
     typer.echo(with_app(work))
@@ -358,16 +356,16 @@ def channels_set(
     raw = " ".join(value)
 
     async def work(app: App) -> str:
-        row = app.subscriptions.by_id(sub_id)
+        row = await app.subscriptions.by_id(sub_id)
         if key.lower() in ("active", "subscribed"):
             flag = raw.strip().lower() in {"on", "yes", "true", "1"}
             changes: dict[str, object] = {key.lower(): flag}
             if flag:
                 changes.update(failure_count=0, last_error=None)
-            row = app.subscriptions.save(sub_id, **changes)
+            row = await app.subscriptions.save(sub_id, **changes)
         else:
             spec, parsed = parse_setting(key, raw)
-            row = app.subscriptions.save(row.id or 0, **{spec.column: parsed})
+            row = await app.subscriptions.save(row.id, **{spec.column: parsed})
         return _row_line(row)
 
     typer.echo(with_app(work))
@@ -378,7 +376,7 @@ def channels_remove(sub_id: Annotated[int, typer.Argument(help="Subscription num
     """Delete a subscription and its delivery history."""
 
     async def work(app: App) -> None:
-        app.subscriptions.remove(sub_id)
+        await app.subscriptions.remove(sub_id)
 
     with_app(work)
     typer.echo(f"Removed subscription #{sub_id}.")
@@ -392,7 +390,7 @@ def summaries_stats(
     from bot.summaries import format_stats
 
     async def work(app: App) -> str:
-        return format_stats(app.summaries.stats(days))
+        return format_stats(await app.summaries.stats(days))
 
     typer.echo(with_app(work))
 

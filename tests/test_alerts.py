@@ -104,12 +104,12 @@ async def test_telegram_operator_gets_one_alert_for_two_deactivations_in_an_hour
 
             async def deactivate(reader: int, hour: int, minute: int) -> None:
                 target = Target("telegram", str(reader))
-                app.subscriptions.subscribe(target, None)
-                app.subscriptions.set(target, "time", "09:00")
+                await app.subscriptions.subscribe(target, None)
+                await app.subscriptions.set(target, "time", "09:00")
                 for step in range(3):  # three failures in a row deactivate a chat
                     clock.now = at(hour, minute + step)
                     await app.delivery.tick(clock.now)
-                row = app.subscriptions.get(target)
+                row = await app.subscriptions.get(target)
                 assert row is not None and not row.active
 
             await deactivate(READER_A, 9, 0)
@@ -158,12 +158,12 @@ async def test_discord_operator_gets_one_dm_for_two_deactivations_in_an_hour(
         async def deactivate(start: datetime) -> int:
             channel = fake.add_channel(fake.guild_id, f"news-{start.minute}")
             target = Target("discord", str(channel))
-            app.subscriptions.subscribe(target, None)
+            await app.subscriptions.subscribe(target, None)
             await fake.delete_channel(channel, notify=False)
             for step in range(3):
                 clock.set(start + timedelta(minutes=step))
                 await app.delivery.tick(clock())
-            row = app.subscriptions.get(target)
+            row = await app.subscriptions.get(target)
             assert row is not None and not row.active
             return channel
 

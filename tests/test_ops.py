@@ -28,8 +28,8 @@ from tests.fakes.memory import RecordingPublisher, raising
 NINE_THIRTY = datetime(2025, 1, 11, 9, 30, tzinfo=UTC)  # Saturday: Friday 2025-01-10's digest
 
 
-def subscribe(app, chat: str) -> None:
-    app.subscriptions.subscribe(Target("test", chat))
+async def subscribe(app, chat: str) -> None:
+    await app.subscriptions.subscribe(Target("test", chat))
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -46,8 +46,8 @@ async def test_a_tick_logs_one_line_and_one_warning_per_failed_chat(db, caplog) 
     publisher = RecordingPublisher()
     publisher.fail["blocked"] = raising(ChatUnreachable("Forbidden: bot was blocked by the user"))
     app.delivery.register(publisher)
-    subscribe(app, "fine")
-    subscribe(app, "blocked")
+    await subscribe(app, "fine")
+    await subscribe(app, "blocked")
     with caplog.at_level(logging.INFO, logger="bot.delivery"):
         await app.delivery.tick()
         quiet = len(caplog.records)
@@ -68,7 +68,7 @@ async def test_a_tick_logs_one_line_and_one_warning_per_failed_chat(db, caplog) 
 async def test_healthz_and_metrics_over_http(db) -> None:
     app, _, clock = make_core(db, now=NINE_THIRTY)
     app.delivery.register(RecordingPublisher())
-    subscribe(app, "fine")
+    await subscribe(app, "fine")
     app.runtime.started_at = clock()
     async with TestClient(TestServer(make_web_app(app.runtime))) as client:
         # started, no tick yet: healthy for the first 5 minutes
@@ -143,7 +143,7 @@ async def test_source_down_at_post_time_alerts_the_operators_once(db) -> None:
 
     app.alerts.register(Operator())
     app.delivery.register(RecordingPublisher())
-    subscribe(app, "fine")
+    await subscribe(app, "fine")
     source.down = True
     first = await app.runtime.tick()
     clock.advance(minutes=1)
@@ -160,7 +160,7 @@ async def test_source_down_at_post_time_alerts_the_operators_once(db) -> None:
 async def test_status_reads_what_the_running_bot_recorded(db) -> None:
     app, _, clock = make_core(db, now=NINE_THIRTY)
     app.delivery.register(RecordingPublisher())
-    subscribe(app, "fine")
+    await subscribe(app, "fine")
     await app.runtime.tick()
     status = await gather(db, clock())
     out = io.StringIO()

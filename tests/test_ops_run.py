@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -23,16 +22,11 @@ from bot.domain import Target
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hf_data import SEED_DAY, load_day
 from tests.fakes.huggingface import FakeHuggingFace, recent_weekdays
+from tests.fakes.net import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.test_run import BotProcess, cli, digests, just_passed
 
 OPERATOR, GROUP = 1001, -1002
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -116,17 +110,17 @@ async def wait_healthy(env: dict[str, str], bot: BotProcess, within: float = 60)
     raise AssertionError(f"/healthz never became healthy:\n{bot.log()}")
 
 
-def subscribe_group(env: dict[str, str], time_of_day: str) -> None:
+async def subscribe_group(env: dict[str, str], time_of_day: str) -> None:
     """The group's admin subscribed earlier (written straight to the shared SQLite file)."""
     settings = Settings(_env_file=None, database_url=env["DATABASE_URL"])  # type: ignore[call-arg]
     app = build_app(settings)
     try:
         target = Target("telegram", str(GROUP))
-        if app.subscriptions.get(target) is None:
-            app.subscriptions.subscribe(target, "Readers")
-        app.subscriptions.set(target, "time", time_of_day)
+        if await app.subscriptions.get(target) is None:
+            await app.subscriptions.subscribe(target, "Readers")
+        await app.subscriptions.set(target, "time", time_of_day)
     finally:
-        app.db.dispose()
+        await app.aclose()
 
 
 async def test_run_serves_healthz_and_metrics_and_counts_the_morning_post(
@@ -134,7 +128,7 @@ async def test_run_serves_healthz_and_metrics_and_counts_the_morning_post(
 ) -> None:
     _, tg, _ = fakes
     later = (datetime.now(UTC) + timedelta(hours=13)).strftime("%H:%M")
-    subscribe_group(env, later)  # subscribed, not due yet
+    await subscribe_group(env, later)  # subscribed, not due yet
     bot = BotProcess(env, tmp_path / "run.log")
     await bot.start()
     try:
@@ -157,7 +151,7 @@ async def test_run_serves_healthz_and_metrics_and_counts_the_morning_post(
         assert metric(before.text, "dailypapers_ticks_total", outcome="ok") >= 1
 
         # the group's time comes: one morning post, and the counters move
-        subscribe_group(env, just_passed())
+        await subscribe_group(env, just_passed())
         await tg.wait_for(lambda: len(digests(tg.sent_to(GROUP))) == 1, within=30)
         for _ in range(50):
             after = (await get(env, "/metrics")).text

@@ -278,7 +278,7 @@ class TelegramAdapter:
             message.text, ctx, bot_username=context.bot.username
         )
         if reply is None:
-            language = self.app.commands.language_of(ctx)
+            language = await self.app.commands.language_of(ctx)
             hint = t("text_hint", language)
             reply = Reply(text=hint)
         await self.answer(ctx, reply)
