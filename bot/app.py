@@ -19,6 +19,7 @@ from bot.ledger import Ledger
 from bot.llm import LlmClient
 from bot.logs import configure_logging
 from bot.metrics import Metrics
+from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
@@ -46,6 +47,7 @@ class App:
     alerts: Alerts
     runtime: Runtime
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
         await self.alerts.drain()
@@ -156,4 +158,5 @@ def build_app(
         alerts=alerts,
         runtime=runtime,
         clients=clients,
+        pace=make_slots(settings.pace_backend, db),
     )

@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,12 +28,12 @@ from telegram.ext import (
 )
 
 from adapters.telegram.publisher import TelegramPublisher
+from adapters.telegram.ratelimit import PacedRateLimiter
 from bot.app import App
 from bot.cards import clip
 from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
 from bot.i18n import t
-from bot.metrics import Metrics
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -80,21 +79,6 @@ def command_from_payload(payload: str) -> str | None:
 Context = ContextTypes.DEFAULT_TYPE
 
 
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter, counting every 429 (RetryAfter) it sees, retried or not."""
-
-    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.metrics = metrics
-
-    async def _run_request(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super()._run_request(*args, **kwargs)
-        except RetryAfter:
-            self.metrics.rate_limited.labels(PLATFORM).inc()
-            raise
-
-
 class TelegramAdapter:
     """Long polling (or a webhook when ``telegram_webhook_url`` is set) on the shared loop."""
 
@@ -103,24 +87,39 @@ class TelegramAdapter:
         app: App,
         *,
         poll_timeout: float = 10.0,
-        max_retries: int = 3,
+        pacing: bool = True,
     ) -> None:
         settings = app.settings
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.app = app
         self.poll_timeout = poll_timeout
-        self.application: Application = (
+        paid = settings.telegram_paid_broadcast
+        # pacing=False only for measuring the bot's own ceiling against an unlimited fake
+        self.rate_limiter: PacedRateLimiter | None = (
+            PacedRateLimiter.for_token(
+                settings.telegram_bot_token,
+                app.pace,
+                paid_per_second=settings.telegram_paid_broadcast_rate if paid else None,
+                on_retry_after=app.metrics.rate_limited.labels(PLATFORM).inc,
+            )
+            if pacing
+            else None
+        )
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
-            .rate_limiter(CountingRateLimiter(app.metrics, max_retries=max_retries))
             .concurrent_updates(16)
             .get_updates_connect_timeout(5)
             .get_updates_read_timeout(5)
-            .build()
         )
-        self.publisher = TelegramPublisher(self.application.bot, app.metrics)
+        if self.rate_limiter is not None:
+            builder = builder.rate_limiter(self.rate_limiter)
+        self.application: Application = builder.build()
+        # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
+        self.publisher = TelegramPublisher(self.application.bot, app.metrics, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, app.metrics, bulk=False)
         self._down_since: datetime | None = None
         self._register_handlers()
 
@@ -389,9 +388,9 @@ class TelegramAdapter:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> None:
         """Send a reply to where the command came from (same forum topic)."""
-        for message in self.publisher.render(reply):
+        for message in self.replies.render(reply):
             try:
-                await self.publisher.send(ctx.target, message)
+                await self.replies.send(ctx.target, message)
             except DeliveryError as exc:
                 log.warning("telegram: could not answer in %s: %s", ctx.chat_id, exc)
                 return

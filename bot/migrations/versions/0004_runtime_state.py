@@ -1,7 +1,7 @@
 """runtime_state: what a running bot last reported (last tick, platforms, HF fetch)
 
 Revision ID: 0004
-Revises: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0004"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
