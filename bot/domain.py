@@ -85,6 +85,7 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+    note: str | None = None  # one short line about the summary (e.g. why it is the English one)
 
     @property
     def arxiv_url(self) -> str:
@@ -133,6 +134,10 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+    start: int = 1  # the number of the first card (a later page goes on counting)
+    item_label: str | None = None  # a word for each compact item's button ("Summarise")
+    language: str = "en"  # of the renderers' own labels ("Authors", "Code"...)
+    more: str | None = None  # the core command that shows the next page, if there is one
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,8 @@ class Subscription:
     exclude_keywords: tuple[str, ...] = ()
     empty_note: bool = False
     paused: bool = False
+    digest_period: str = "daily"  # daily | weekly | monthly (bot/schedule.py)
+    weekday: str = "mon"  # the weekly digest's day
     subscribed: bool = False
     active: bool = True
     failure_count: int = 0
