@@ -21,6 +21,7 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.reachability import Reachability
 from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
@@ -42,6 +43,7 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
     metrics: Metrics
     alerts: Alerts
@@ -153,6 +155,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions, alerts, metrics),
         now=clock,
         metrics=metrics,
         alerts=alerts,

@@ -342,7 +342,7 @@ class Delivery:
                 await self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
         except ChatUnreachable as exc:
             await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
-            if await self.subscriptions.record_failure(sub_id, str(exc)):
+            if await self.subscriptions.record_failure(sub_id, str(exc), day):
                 report.deactivated.append(sub_id)
                 self.metrics.deactivated.labels(row.platform).inc()
                 log.warning("subscription %s deactivated: %s", sub_id, exc)

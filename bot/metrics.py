@@ -48,7 +48,7 @@ class Metrics:
         )
         self.deactivated = Counter(
             "chats_deactivated",
-            "Subscriptions deactivated after repeated unreachable-chat failures, per platform.",
+            "Subscriptions deactivated (failed days, or the bot left the chat), per platform.",
             ["platform"],
             namespace=ns,
             registry=r,
