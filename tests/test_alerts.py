@@ -6,8 +6,9 @@ and discord.py against the fake Discord (a DM channel opened through the REST AP
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.fakes.telegram_harness import Clock, make_settings, running_bot
 
 OPERATOR = 1001
 READER_A, READER_B, READER_C = 2001, 2002, 2003
+GROUP = -100200
 
 
 def at(hour: int, minute: int) -> datetime:
@@ -96,7 +98,9 @@ async def test_telegram_operator_gets_one_alert_for_two_deactivations_in_an_hour
         tg.add_private_chat(reader, "Reader")
         tg.block(reader)
     await tg.start()
-    settings = make_settings(sqlite_url, hf.base_url, tg, bot_admin_ids=str(OPERATOR))
+    settings = make_settings(
+        sqlite_url, hf.base_url, tg, bot_admin_ids=str(OPERATOR), deactivate_after_failed_days=1
+    )
     clock = Clock(at(9, 0))
     try:
         async with running_bot(settings, clock) as (app, adapter):
@@ -106,9 +110,8 @@ async def test_telegram_operator_gets_one_alert_for_two_deactivations_in_an_hour
                 target = Target("telegram", str(reader))
                 await app.subscriptions.subscribe(target, None)
                 await app.subscriptions.set(target, "time", "09:00")
-                for step in range(3):  # three failures in a row deactivate a chat
-                    clock.now = at(hour, minute + step)
-                    await app.delivery.tick(clock.now)
+                clock.now = at(hour, minute)  # one failed digest day deactivates (setting: 1)
+                await app.delivery.tick(clock.now)
                 row = await app.subscriptions.get(target)
                 assert row is not None and not row.active
 
@@ -132,6 +135,33 @@ async def test_telegram_operator_gets_one_alert_for_two_deactivations_in_an_hour
         await tg.stop()
 
 
+async def test_operator_is_alerted_when_telegram_says_the_bot_was_removed(
+    sqlite_url: str, hf: FakeHuggingFace
+) -> None:
+    tg = FakeTelegram()
+    tg.add_private_chat(OPERATOR, "Operator")
+    tg.add_group(GROUP, "Readers", admins=(OPERATOR,))
+    await tg.start()
+    settings = make_settings(sqlite_url, hf.base_url, tg, bot_admin_ids=str(OPERATOR))
+    try:
+        async with running_bot(settings, Clock(at(8, 0))) as (app, adapter):
+            app.alerts.register(adapter.publisher)
+            await app.subscriptions.subscribe(Target("telegram", str(GROUP)), None)
+            tg.bot_member_changed(GROUP, "kicked", OPERATOR)  # my_chat_member, no failed send
+            for _ in range(200):
+                if tg.sent_to(OPERATOR):
+                    break
+                await asyncio.sleep(0.05)
+            (alert,) = tg.sent_to(OPERATOR)
+            assert (alert.text or "").startswith(
+                f"⚠️ dailypapers alert: stopped posting to telegram chat {GROUP} after "
+            )
+            assert "removed from the group" in (alert.text or "")
+            assert app.metrics.deactivated.labels("telegram")._value.get() == 1
+    finally:
+        await tg.stop()
+
+
 async def test_discord_operator_gets_one_dm_for_two_deactivations_in_an_hour(
     sqlite_url: str, hf: FakeHuggingFace
 ) -> None:
@@ -146,6 +176,7 @@ async def test_discord_operator_gets_one_dm_for_two_deactivations_in_an_hour(
         discord_api_base_url=fake.api_base_url,
         discord_gateway_url=fake.gateway_url,
         bot_admin_ids=f"discord:{fake.admin_id}",
+        deactivate_after_failed_days=1,
     )
     clock = FakeClock(at(9, 0))
     app = build_app(settings, now=clock)
@@ -160,9 +191,8 @@ async def test_discord_operator_gets_one_dm_for_two_deactivations_in_an_hour(
             target = Target("discord", str(channel))
             await app.subscriptions.subscribe(target, None)
             await fake.delete_channel(channel, notify=False)
-            for step in range(3):
-                clock.set(start + timedelta(minutes=step))
-                await app.delivery.tick(clock())
+            clock.set(start)  # one failed digest day deactivates (setting: 1)
+            await app.delivery.tick(clock())
             row = await app.subscriptions.get(target)
             assert row is not None and not row.active
             return channel
