@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.alerts import Alerts
 from bot.archive import Archive
 from bot.arxiv import USER_AGENT, ArxivTextSource
 from bot.commands import Commands
@@ -19,9 +19,12 @@ from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.reachability import Reachability
+from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -44,11 +47,15 @@ class App:
     delivery: Delivery
     reachability: Reachability
     now: Callable[[], datetime]
+    metrics: Metrics
+    alerts: Alerts
+    runtime: Runtime
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     extracts: FullTextExtracts | None = None
     pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
+        await self.alerts.drain()
         await self.summaries.aclose()
         if self.extracts is not None:
             await self.extracts.aclose()
@@ -57,13 +64,7 @@ class App:
         self.db.dispose()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+__all__ = ["App", "build_app", "configure_logging", "utc_now"]
 
 
 def build_app(
@@ -85,6 +86,8 @@ def build_app(
     """
     clock = now or utc_now
     db = db or Database.from_url(settings.database_url, migrate=migrate)
+    metrics = Metrics()
+    alerts = Alerts(settings, clock, metrics)
     clients: list[httpx.AsyncClient] = []
     if source is None:
         hf_http = httpx.AsyncClient(
@@ -100,6 +103,7 @@ def build_app(
             page_size=settings.hf_page_size,
             max_retries=settings.hf_max_retries,
             timeout=settings.hf_timeout_seconds,
+            metrics=metrics,
         )
     archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
     if llm is None and settings.llm_enabled:
@@ -111,6 +115,7 @@ def build_app(
             settings.llm_api_key,
             settings.llm_model or "",
             timeout=settings.llm_timeout_seconds,
+            metrics=metrics,
         )
     extracts = None
     budget_seconds = 90.0
@@ -142,7 +147,9 @@ def build_app(
     )
     subscriptions = Subscriptions(db, settings)
     ledger = Ledger(db)
-    commands = Commands(settings, archive, summaries, subscriptions, clock)
+    commands = Commands(
+        settings, archive, summaries, subscriptions, clock, metrics=metrics, alerts=alerts
+    )
     delivery = Delivery(
         archive,
         summaries,
@@ -151,6 +158,17 @@ def build_app(
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
+        metrics=metrics,
+        alerts=alerts,
+    )
+    hf = source if isinstance(source, HuggingFaceSource) else None
+    runtime = Runtime(
+        db,
+        delivery,
+        metrics,
+        alerts,
+        clock,
+        last_hf_fetch=lambda: hf.last_success if hf is not None else None,
     )
     for publisher in publishers:
         delivery.register(publisher)
@@ -163,8 +181,11 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
-        reachability=Reachability(subscriptions),
+        reachability=Reachability(subscriptions, alerts, metrics),
         now=clock,
+        metrics=metrics,
+        alerts=alerts,
+        runtime=runtime,
         clients=clients,
         extracts=extracts,
         pace=make_slots(settings.pace_backend, db),

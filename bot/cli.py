@@ -26,6 +26,7 @@ from bot.app import App, build_app, configure_logging
 from bot.config import Settings
 from bot.domain import Subscription
 from bot.errors import BadArgument, BotError
+from bot.status import Status
 from bot.subscriptions import SETTINGS as SETTING_SPECS
 
 cli = typer.Typer(
@@ -83,7 +84,7 @@ def with_app(
     """
     settings = settings or load_settings()
     level = settings.log_level.upper()
-    configure_logging(level if not quiet or level == "DEBUG" else "ERROR")
+    configure_logging(level if not quiet or level == "DEBUG" else "ERROR", settings.log_format)
 
     async def main() -> T:
         try:
@@ -260,6 +261,70 @@ def run() -> None:
     if not settings.telegram_bot_token and not settings.discord_bot_token:
         raise fail("set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN to run the bot.", 2)
     with_app(run_bot, settings=settings, quiet=False)
+
+
+# --- operators: health ------------------------------------------------------------------------
+
+
+@cli.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """What the running bot last reported (the facts of /healthz) and the latest morning post.
+
+    Exit code 1 when unhealthy (database unreachable, or no tick for 5 minutes)."""
+    from bot.app import utc_now
+    from bot.db import Database, make_engine
+    from bot.status import gather, render
+
+    settings = load_settings()
+    configure_logging("CRITICAL", settings.log_format)  # the verdict says it, not a traceback
+    try:
+        db = Database.from_url(settings.database_url)  # brings an older schema up to date
+    except Exception:
+        db = Database(make_engine(settings.database_url))  # unreachable: gather says so
+
+    async def main() -> Status:
+        try:
+            return await gather(db, utc_now())
+        finally:
+            db.dispose()
+
+    result = asyncio.run(main())
+    render(result, as_json=as_json)
+    if not result.health.healthy:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def health(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Default: http://HTTP_HOST:HTTP_PORT/healthz")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1)] = 5.0,
+) -> None:
+    """Ask a running bot's /healthz; exit 0 when healthy (for container health checks)."""
+    import urllib.error
+    import urllib.request
+
+    if url is None:
+        settings = load_settings()
+        if not settings.http_port:
+            raise fail("HTTP_PORT=0: the health server is off.", 2)
+        host = settings.http_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{settings.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
+        typer.echo(f"unhealthy (HTTP {exc.code}): {body[:500]}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"no answer from {url}: {exc}") from None
+    typer.echo(f"healthy: {body[:500]}")
 
 
 # --- operators: subscriptions ---------------------------------------------------------------

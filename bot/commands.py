@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.alerts import Alerts
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.domain import Button, Card, FeaturedPaper, Reply, Subscription, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.metrics import Metrics
 from bot.ports import SubscriptionStore
 from bot.subscriptions import describe
 from bot.summaries import SummaryService
@@ -178,8 +181,13 @@ class Commands:
         summaries: SummaryService,
         subscriptions: SubscriptionStore,
         now: Callable[[], datetime],
+        *,
+        metrics: Metrics | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.alerts = alerts
         self.archive = archive
         self.summaries = summaries
         self.subscriptions = subscriptions
@@ -224,6 +232,7 @@ class Commands:
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
+        began = time.monotonic()
         try:
             reply = await handler(args.strip(), ctx, language)
             # the renderers' own labels follow the chat (a /settings language change included)
@@ -233,9 +242,19 @@ class Commands:
             return Reply(text=t("source_down", language), is_error=True)
         except BotError as exc:
             return Reply(text=str(exc), is_error=True)
-        except Exception:
+        except Exception as exc:
             log.exception("command /%s failed", name)
+            self.alert_exception(f"/{name} ({ctx.platform})", exc)
             return Reply(text=t("internal_error", language), is_error=True)
+        finally:
+            self.metrics.command_seconds.labels(name.lower()).observe(time.monotonic() - began)
+
+    def alert_exception(self, where: str, exc: BaseException) -> None:
+        """Tell the operators (one alert per hour), without delaying the user's answer."""
+        if self.alerts is not None:
+            error = f"{type(exc).__name__}: {exc}"
+            text = self.alerts.text("alert_exception", where=where, error=error)
+            self.alerts.fire("exception", text)
 
     # --- reading commands -------------------------------------------------------------
 

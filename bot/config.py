@@ -87,7 +87,12 @@ class Settings(BaseSettings):
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     tick_seconds: int = 60
+
+    # the operator's HTTP server: /healthz and /metrics (HTTP_PORT=0 turns it off)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
 
     # several instances (see README, "Running more than one")
     instance_id: str | None = Field(default=None, max_length=128)  # None: the host name

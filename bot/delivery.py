@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.alerts import Alerts
 from bot.archive import Archive
 from bot.cards import build_card
 from bot.domain import Card, FeaturedPaper, PaperInfo, Reply, Style, Subscription, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
+from bot.metrics import Metrics
 from bot.ports import (
     ChatMoved,
     ChatUnreachable,
@@ -51,6 +54,16 @@ class TickReport:
     deactivated: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     renders: int = 0
+    postponed: str | None = None  # why the post waits (Hugging Face unreachable)
+    seconds: float = 0.0
+
+    def log_line(self) -> str:
+        """The delivery log's one line per tick that did something."""
+        line = (
+            f"morning post {self.day}: {self.due} chats, {len(self.delivered)} done, "
+            f"{len(self.failed)} failed, {len(self.deactivated)} deactivated, {self.seconds:.0f} s"
+        )
+        return line + (f" ({len(self.skipped)} held elsewhere)" if self.skipped else "")
 
 
 def is_due(sub: Subscription, now: datetime, catchup: timedelta) -> bool:
@@ -119,8 +132,12 @@ class Delivery:
         *,
         catchup: timedelta = timedelta(hours=12),
         concurrency: int = 8,
+        metrics: Metrics | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         self.archive = archive
+        self.metrics = metrics or Metrics()
+        self.alerts = alerts
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.ledger = ledger
@@ -136,6 +153,7 @@ class Delivery:
         """Deliver everything due at ``now``. Safe to call as often as you like."""
         now = now or self.now()
         report = TickReport()
+        began = time.monotonic()
         candidates = [
             row
             for row in await self.subscriptions.deliverable(set(self.publishers))
@@ -149,6 +167,10 @@ class Delivery:
             featured = await self.archive.day(day, now)
         except SourceUnavailable as exc:
             log.warning("morning post postponed, source unavailable: %s", exc)
+            report.postponed = str(exc)
+            if self.alerts is not None:
+                text = self.alerts.text("alert_source_down", reason=exc)
+                await self.alerts.alert("source_down", text)
             return report
         report.day = day
         plans = []  # (subscription, the digest due for it: daily, weekly or monthly)
@@ -189,6 +211,8 @@ class Delivery:
 
         await asyncio.gather(*(deliver(row, plan) for row, plan in plans))
         report.renders = len(renders)
+        report.seconds = time.monotonic() - began
+        log.info("%s", report.log_line())
         return report
 
     async def _prepare_summaries(self, now: datetime) -> None:
@@ -317,25 +341,51 @@ class Delivery:
                 sent += 1
                 await self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
         except ChatUnreachable as exc:
-            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
-            report.failed.append(sub_id)
+            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
             if await self.subscriptions.record_failure(sub_id, str(exc), day):
                 report.deactivated.append(sub_id)
+                self.metrics.deactivated.labels(row.platform).inc()
                 log.warning("subscription %s deactivated: %s", sub_id, exc)
                 await self._tell_deactivated(publisher, target)
+                await self._alert_deactivated(target, str(exc))
             return
         except DeliveryError as exc:
-            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
-            report.failed.append(sub_id)
-            log.warning("delivery to subscription %s failed: %s", sub_id, exc)
+            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
             return
         except Exception as exc:  # one chat never holds up the others
             log.exception("delivery to subscription %s failed", sub_id)
             error = f"{type(exc).__name__}: {exc}"
-            await self.ledger.finish(delivery_id, "failed", error, total=len(messages))
-            report.failed.append(sub_id)
+            await self._failed(delivery_id, sub_id, target, day, error, len(messages), report)
             return
         await self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
         await self.ledger.finish(delivery_id, "done")
         await self.subscriptions.record_success(sub_id)
         report.delivered.append(sub_id)
+        self.metrics.deliveries.labels(day.isoformat(), "done").inc()
+
+    async def _failed(
+        self,
+        delivery_id: int,
+        sub_id: int,
+        target: Target,
+        day: date,
+        error: str,
+        total: int,
+        report: TickReport,
+    ) -> None:
+        """The ledger row fails (retried at a later tick); one WARNING line says why."""
+        await self.ledger.finish(delivery_id, "failed", error, total=total)
+        report.failed.append(sub_id)
+        self.metrics.deliveries.labels(day.isoformat(), "failed").inc()
+        where = f"{target.platform} chat {target.chat_id}"
+        where += f" thread {target.thread_id}" if target.thread_id else ""
+        log.warning("morning post %s to subscription %s (%s) failed: %s", day, sub_id, where, error)
+
+    async def _alert_deactivated(self, target: Target, reason: str) -> None:
+        if self.alerts is None:
+            return
+        chat = target.chat_id + (f" (thread {target.thread_id})" if target.thread_id else "")
+        text = self.alerts.text(
+            "alert_deactivated", platform=target.platform, chat=chat, reason=reason
+        )
+        await self.alerts.alert("deactivated", text)

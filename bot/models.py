@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -172,6 +173,16 @@ class PaperExtractRow(SQLModel, table=True):
     tokens: int = 0  # estimate_tokens(extract)
     budget: int = 0  # the token budget the extract was built for
     fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class RuntimeStateRow(SQLModel, table=True):
+    """What a running bot last reported about itself (for ``dailypapers status``), by key."""
+
+    __tablename__ = "runtime_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class InstanceRow(SQLModel, table=True):

@@ -12,7 +12,7 @@ import binascii
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -129,6 +130,7 @@ class TelegramAdapter:
                 settings.telegram_bot_token,
                 app.pace,
                 paid_per_second=settings.telegram_paid_broadcast_rate if paid else None,
+                on_retry_after=app.metrics.rate_limited.labels(PLATFORM).inc,
             )
             if pacing
             else None
@@ -145,8 +147,9 @@ class TelegramAdapter:
             builder = builder.rate_limiter(self.rate_limiter)
         self.application: Application = builder.build()
         # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
-        self.publisher = TelegramPublisher(self.application.bot, paid_broadcast=paid)
-        self.replies = TelegramPublisher(self.application.bot, bulk=False)
+        self.publisher = TelegramPublisher(self.application.bot, app.metrics, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, app.metrics, bulk=False)
+        self._down_since: datetime | None = None
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -242,9 +245,32 @@ class TelegramAdapter:
         except Exception:
             log.exception("telegram: setMyCommands failed; commands still work when typed")
 
-    @staticmethod
-    def _polling_error(exc: Exception) -> None:
+    def _polling_error(self, exc: Exception) -> None:
         log.warning("telegram: polling failed, retrying: %s", exc)
+        if self._down_since is None:
+            self._down_since = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ connectivity
+
+    def connected(self) -> bool:
+        """Connected for sending (a standby instance too); polling errors mark it down."""
+        return self.application.running and self._down_since is None
+
+    def down_since(self) -> datetime | None:
+        return self._down_since
+
+    async def probe(self) -> None:
+        """While polling reports errors: does getMe get through again?"""
+        await self.application.bot.get_me()
+        self._back()
+
+    def _back(self) -> None:
+        if self._down_since is not None:
+            log.info("telegram: reachable again")
+            self._down_since = None
+
+    async def _on_any_update(self, update: object, context: Context) -> None:
+        self._back()  # an update arrived: polling works
 
     # ------------------------------------------------------------------ handlers
 
@@ -254,6 +280,7 @@ class TelegramAdapter:
         self.application.add_handler(CommandHandler(names, self._on_command, filters=where))
         self.application.add_handler(MessageHandler(filters.TEXT & where, self._on_other_text))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_handler(TypeHandler(Update, self._on_any_update), group=-1)
         self.application.add_handler(
             ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
         )
@@ -364,8 +391,11 @@ class TelegramAdapter:
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 
     async def _on_error(self, update: object, context: Context) -> None:
-        """Log the traceback; a user only ever sees a short apology (private chats)."""
+        """Log the traceback and alert the operators (python-telegram-bot's error-handler
+        pattern); a user only ever sees a short apology (private chats)."""
         log.error("telegram: handler failed", exc_info=context.error)
+        if context.error is not None:
+            self.app.commands.alert_exception("a Telegram handler", context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         chat = update.effective_chat
