@@ -13,6 +13,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from bot.domain import Button, Card, Digest, FeaturedPaper, PaperInfo, Reply, Style, Summary
+from bot.i18n import t
 
 ELLIPSIS = "…"
 OFFLINE_SUMMARY_CHARS = 400
@@ -181,7 +182,18 @@ def offline_summary(paper: PaperInfo, language: str = "en") -> Summary:
     return Summary(text=text, language=language, source="offline")
 
 
-def build_card(fp: FeaturedPaper, summary: Summary | None = None) -> Card:
+BECAUSE_TITLE_CHARS = 70
+
+
+def because_line(liked_title: str | None, language: str = "en") -> str | None:
+    """The one short "because you liked …" line under a personally ranked card."""
+    title = clean_text(liked_title)
+    if not title:
+        return None
+    return t("because_liked", language, title=clip(title, BECAUSE_TITLE_CHARS))
+
+
+def build_card(fp: FeaturedPaper, summary: Summary | None = None, language: str = "en") -> Card:
     paper = fp.paper
     return Card(
         arxiv_id=paper.arxiv_id.strip(),
@@ -195,6 +207,7 @@ def build_card(fp: FeaturedPaper, summary: Summary | None = None) -> Card:
         keywords=_unique(paper.keywords),
         summary=summary if summary is not None else offline_summary(paper),
         day=fp.day,
+        because=because_line(fp.because, language),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,13 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.archive import Archive
-from bot.cards import build_card
+from bot.cards import because_line, build_card
 from bot.db import Database
 from bot.domain import Card, FeaturedPaper, Reply, Style, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
 from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, Publisher, ThreadGone
+from bot.ranking import PersonalRanking
+from bot.ratings import Ratings
 from bot.subscriptions import Subscriptions, local_post_moment
 from bot.summaries import SummaryService
 
@@ -176,8 +178,10 @@ class Delivery:
         *,
         catchup: timedelta = timedelta(hours=12),
         concurrency: int = 8,
+        ranking: PersonalRanking | None = None,
     ) -> None:
         self.archive = archive
+        self.ranking = ranking or PersonalRanking(Ratings(db))
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.ledger = Ledger(db)
@@ -218,7 +222,8 @@ class Delivery:
 
         async def deliver(row: SubscriptionRow) -> None:
             async with gate:  # the platforms' rate limiters pace what this lets through
-                await self._deliver(row, day, now, cards_by_language[row.language], renders, report)
+                cards = cards_by_language[row.language]
+                await self._deliver(row, day, now, featured, cards, renders, report)
 
         await asyncio.gather(*(deliver(row) for row in due))
         report.renders = len(renders)
@@ -249,7 +254,26 @@ class Delivery:
         result = {}
         for language in sorted(languages):
             summaries = await self.summaries.summarize(papers, language)
-            result[language] = [build_card(fp, summaries.get(fp.paper.arxiv_id)) for fp in featured]
+            result[language] = [
+                build_card(fp, summaries.get(fp.paper.arxiv_id), language) for fp in featured
+            ]
+        return result
+
+    async def cards_for_chat(
+        self, featured: Sequence[FeaturedPaper], cards: Sequence[Card], row: SubscriptionRow
+    ) -> list[Card]:
+        """The day's cards in this chat's order (``rank personal``), with their "because" line."""
+        try:
+            ordered = await self.ranking.order_for_chat(featured, row)
+        except Exception:  # a chat's ranking never holds up its post: most voted first then
+            log.exception("ranking for subscription %s failed", row.id)
+            return list(cards)
+        by_id = {card.arxiv_id: card for card in cards}
+        result = []
+        for fp in ordered:
+            card = by_id.get(fp.paper.arxiv_id.strip())
+            if card is not None:
+                result.append(replace(card, because=because_line(fp.because, row.language)))
         return result
 
     def _render(
@@ -263,14 +287,15 @@ class Delivery:
         """Rendered once per (platform, day, language, style, selection), shared by chats."""
         chosen = select_cards(cards, row)
         style: Style = "cards" if row.style == "cards" else "compact"
-        ids = tuple(c.arxiv_id for c in chosen)
+        ids = tuple((c.arxiv_id, c.because) for c in chosen)
         note = not chosen and row.empty_note
-        key = (publisher.platform, day, row.language, style, ids, note)
+        intro = "today_intro_personal" if row.rank == "personal" else "today_intro"
+        key = (publisher.platform, day, row.language, style, ids, note, intro)
         if key not in renders:
             if chosen:
                 reply = Reply(
                     title=t("today_title", row.language, day=day.isoformat()),
-                    text=t("today_intro", row.language, count=len(chosen), day=day.isoformat()),
+                    text=t(intro, row.language, count=len(chosen), day=day.isoformat()),
                     cards=tuple(chosen),
                     style=style,
                     day=day,
@@ -299,6 +324,7 @@ class Delivery:
         row: SubscriptionRow,
         day: date,
         now: datetime,
+        featured: Sequence[FeaturedPaper],
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
         report: TickReport,
@@ -310,6 +336,8 @@ class Delivery:
             report.skipped.append(sub_id)
             return
         delivery_id = claim.id or 0
+        if row.rank == "personal":
+            cards = await self.cards_for_chat(featured, cards, row)
         messages = self._render(publisher, row, day, cards, renders)
         target = Target(row.platform, row.chat_id, row.thread_id or None)
         sent = claim.messages_sent

@@ -43,6 +43,7 @@ class FeaturedPaper:
     paper: PaperInfo
     votes: int = 0
     comments: int = 0
+    because: str | None = None  # personal ranking: the title of the liked paper it is most like
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+    because: str | None = None  # one short localised line: "Because you liked …"
 
     @property
     def arxiv_url(self) -> str:
@@ -133,6 +135,7 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+    private: bool = False  # only the person who asked needs to see it (a button's answer)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "/subscribe: get the digest here every morning (admins)\n"
             "/unsubscribe: stop the morning digest (admins)\n"
             "/settings: show or change this chat's settings (admins)\n"
+            "/like ID, /dislike ID: teach this chat what it wants to read first (👍/👎)\n"
+            "/foryou [N]: unrated papers of the last two weeks you are most likely to like\n"
+            "/ratings: this chat's 👍/👎\n"
             "/help: this message"
         ),
         "settings_help": (
@@ -28,7 +31,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "time HH:MM (e.g. 08:30), timezone Area/City (e.g. Asia/Seoul), "
             "language en|ko|any language name, style compact|cards, top 1-50, minvotes 0+, "
             "include word, word (or 'none'), exclude word, word (or 'none'), "
-            "emptynote on|off, paused on|off"
+            "emptynote on|off, paused on|off, rank votes|personal|reset"
         ),
         "today_title": "Daily Papers ({day})",
         "today_intro": "{count} papers featured on Hugging Face on {day}, most voted first.",
@@ -94,7 +97,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Include: {include}\n"
             "Exclude: {exclude}\n"
             "Note on empty days: {emptynote}\n"
-            "Paused: {paused}"
+            "Paused: {paused}\n"
+            "Order: {rank}"
         ),
         "setting_changed": "Done: {key} is now {value}.",
         "unknown_setting": "There is no setting '{key}'. Settings: {keys}.",
@@ -127,6 +131,42 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_style": "Style: {style}",
         "button_pause": "Pause",
         "button_resume": "Resume",
+        "valid_rank": (
+            "Use votes (most voted first), personal (what this chat likes first, learnt from "
+            "👍/👎) or reset (forget this chat's ratings)."
+        ),
+        "rank_votes": "most voted first",
+        "rank_personal": "personal (learnt from 👍/👎)",
+        "today_intro_personal": (
+            "{count} papers featured on Hugging Face on {day}, in this chat's order "
+            "(learnt from 👍/👎)."
+        ),
+        "because_liked": "Because you liked “{title}”",
+        "like_usage": "Which paper? Use /like ARXIV_ID or /dislike ARXIV_ID (e.g. /like 2501.05366).",
+        "liked": "👍 Noted: “{title}”. This chat has {count} rated papers.",
+        "disliked": "👎 Noted: “{title}”. This chat has {count} rated papers.",
+        "rating_unchanged": "You had already rated “{title}” that way.",
+        "ratings_title": "This chat's ratings",
+        "ratings_intro": "{count} rated papers ({likes} 👍, {dislikes} 👎), latest first:",
+        "ratings_empty": (
+            "No ratings yet. Press 👍 or 👎 under a paper (or /like ARXIV_ID) and turn on "
+            "/settings rank personal to see what this chat likes first."
+        ),
+        "ratings_more": "… and {count} more.",
+        "rank_reset": "Forgot this chat's {count} ratings.",
+        "foryou_usage": "Use /foryou [N], with N from 1 to {max} (e.g. /foryou 5). '{value}' is not valid.",
+        "foryou_title": "For you",
+        "foryou_intro": (
+            "{count} papers from {start} to {end} you have not rated, most likely to interest "
+            "this chat first."
+        ),
+        "foryou_cold": (
+            "I don't know this chat's taste yet. Press 👍 or 👎 under a few papers (or "
+            "/like ARXIV_ID), or set /settings include with a few words."
+        ),
+        "foryou_empty": "You have rated every paper from {start} to {end}.",
+        "button_like": "👍",
+        "button_dislike": "👎",
     },
     "ko": {
         "help": (
@@ -139,6 +179,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "/subscribe: 매일 아침 이 채팅에서 다이제스트 받기 (관리자)\n"
             "/unsubscribe: 아침 다이제스트 중지 (관리자)\n"
             "/settings: 이 채팅의 설정 보기 또는 변경 (관리자)\n"
+            "/like ID, /dislike ID: 이 채팅이 먼저 읽고 싶은 논문을 알려 주기 (👍/👎)\n"
+            "/foryou [N]: 지난 2주 동안 평가하지 않은 논문 중 좋아할 만한 논문\n"
+            "/ratings: 이 채팅의 👍/👎 목록\n"
             "/help: 이 도움말"
         ),
         "settings_help": (
@@ -146,7 +189,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "time HH:MM (예: 08:30), timezone 지역/도시 (예: Asia/Seoul), "
             "language en|ko|언어 이름, style compact|cards, top 1-50, minvotes 0 이상, "
             "include 단어, 단어 (또는 none), exclude 단어, 단어 (또는 none), "
-            "emptynote on|off, paused on|off"
+            "emptynote on|off, paused on|off, rank votes|personal|reset"
         ),
         "today_title": "Daily Papers ({day})",
         "today_intro": "{day}에 Hugging Face에 소개된 논문 {count}편 (추천 많은 순).",
@@ -205,7 +248,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "포함 키워드: {include}\n"
             "제외 키워드: {exclude}\n"
             "빈 날 알림: {emptynote}\n"
-            "일시 중지: {paused}"
+            "일시 중지: {paused}\n"
+            "순서: {rank}"
         ),
         "setting_changed": "완료: {key}이(가) 이제 {value}입니다.",
         "unknown_setting": "'{key}'라는 설정은 없습니다. 설정 항목: {keys}.",
@@ -237,6 +281,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "button_style": "형식: {style}",
         "button_pause": "일시 중지",
         "button_resume": "다시 시작",
+        "valid_rank": (
+            "votes (추천 많은 순), personal (👍/👎로 배운 이 채팅의 취향 순) 또는 "
+            "reset (이 채팅의 평가 지우기)를 사용하세요."
+        ),
+        "rank_votes": "추천 많은 순",
+        "rank_personal": "개인화 (👍/👎로 학습)",
+        "today_intro_personal": "{day}에 Hugging Face에 소개된 논문 {count}편 (👍/👎로 배운 이 채팅의 순서).",
+        "because_liked": "“{title}”을(를) 좋아하셔서",
+        "like_usage": "어떤 논문인가요? /like ARXIV_ID 또는 /dislike ARXIV_ID (예: /like 2501.05366)",
+        "liked": "👍 기록했습니다: “{title}”. 이 채팅이 평가한 논문은 {count}편입니다.",
+        "disliked": "👎 기록했습니다: “{title}”. 이 채팅이 평가한 논문은 {count}편입니다.",
+        "rating_unchanged": "“{title}”은(는) 이미 그렇게 평가하셨습니다.",
+        "ratings_title": "이 채팅의 평가",
+        "ratings_intro": "평가한 논문 {count}편 (👍 {likes}, 👎 {dislikes}), 최근 순:",
+        "ratings_empty": (
+            "아직 평가가 없습니다. 논문 아래의 👍 또는 👎 (또는 /like ARXIV_ID)를 누르고 "
+            "/settings rank personal 을 켜 보세요."
+        ),
+        "ratings_more": "… 그리고 {count}편 더.",
+        "rank_reset": "이 채팅의 평가 {count}개를 지웠습니다.",
+        "foryou_usage": "/foryou [N] 형식으로, N은 1에서 {max} 사이입니다 (예: /foryou 5). '{value}'은(는) 올바르지 않습니다.",
+        "foryou_title": "추천 논문",
+        "foryou_intro": "{start}부터 {end}까지 아직 평가하지 않은 논문 {count}편 (관심 있을 만한 순).",
+        "foryou_cold": (
+            "아직 이 채팅의 취향을 모릅니다. 논문 몇 편에 👍 또는 👎 (또는 /like ARXIV_ID)를 "
+            "누르거나 /settings include 로 단어 몇 개를 정해 주세요."
+        ),
+        "foryou_empty": "{start}부터 {end}까지의 논문을 모두 평가하셨습니다.",
+        "button_like": "👍",
+        "button_dislike": "👎",
     },
 }
 
@@ -250,6 +324,10 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "subscribe": "Get the digest here every morning",
         "unsubscribe": "Stop the morning digest",
         "settings": "Show or change this chat's settings",
+        "like": "👍 a paper: /like ARXIV_ID",
+        "dislike": "👎 a paper: /dislike ARXIV_ID",
+        "ratings": "This chat's 👍/👎",
+        "foryou": "Unrated papers you are most likely to like: /foryou [N]",
         "help": "What I can do",
     },
     "ko": {
@@ -261,6 +339,10 @@ COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "subscribe": "매일 아침 다이제스트 받기",
         "unsubscribe": "아침 다이제스트 중지",
         "settings": "이 채팅의 설정 보기/변경",
+        "like": "논문에 👍: /like ARXIV_ID",
+        "dislike": "논문에 👎: /dislike ARXIV_ID",
+        "ratings": "이 채팅의 👍/👎",
+        "foryou": "좋아할 만한 평가 안 한 논문: /foryou [N]",
         "help": "사용법",
     },
 }

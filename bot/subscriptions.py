@@ -49,6 +49,7 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("exclude", "exclude_keywords", "valid_keywords"),
         SettingSpec("emptynote", "empty_note", "valid_onoff"),
         SettingSpec("paused", "paused", "valid_onoff"),
+        SettingSpec("rank", "rank", "valid_rank"),
     )
 }
 ALIASES = {
@@ -60,7 +61,11 @@ ALIASES = {
     "pause": "paused",
     "empty_note": "emptynote",
     "post_time": "time",
+    "ranking": "rank",
+    "order": "rank",
 }
+RANK_VALUES = ("votes", "personal")
+RANK_RESET = "reset"  # not stored: /settings rank reset forgets the chat's ratings
 _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
 
@@ -115,6 +120,10 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
         if not low <= number <= high:
             raise bad()
         return spec, number
+    if name == "rank":
+        if value.lower() not in (*RANK_VALUES, RANK_RESET):
+            raise bad()
+        return spec, value.lower()
     if name in ("include", "exclude"):
         if value.lower() in {"", "none", "-", "clear"}:
             return spec, []
@@ -171,6 +180,7 @@ def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> 
         exclude=words(row.exclude_keywords),
         emptynote=flag(row.empty_note),
         paused=flag(row.paused),
+        rank=t(f"rank_{row.rank}", language) if row.rank in RANK_VALUES else row.rank,
     )
 
 
@@ -263,6 +273,8 @@ class Subscriptions:
     def set(self, target: Target, key: str, raw: str, language: str = "en") -> tuple[str, Any]:
         """Apply ``/settings KEY VALUE`` to a chat; returns the setting name and stored value."""
         spec, value = parse_setting(key, raw, language)
+        if spec.key == "rank" and value == RANK_RESET:
+            return spec.key, value  # an action, not a value: Commands forgets the ratings
         row = self.ensure(target)
         self.save(row.id or 0, **{spec.column: value})
         return spec.key, value
