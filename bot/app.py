@@ -16,6 +16,8 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.huggingface import HuggingFaceSource
 from bot.llm import LlmClient
+from bot.ranking import PersonalRanking, Ranker
+from bot.ratings import Ratings
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -93,7 +95,13 @@ def build_app(
         db, llm, concurrency=settings.llm_concurrency, model=settings.llm_model, now=clock
     )
     subscriptions = Subscriptions(db, settings)
-    commands = Commands(settings, archive, summaries, subscriptions, clock)
+    ranker = Ranker(
+        settings.rank_backend,
+        embeddings_model=settings.rank_embeddings_model,
+        cache_size=settings.rank_cache_size,
+    )
+    ranking = PersonalRanking(Ratings(db), ranker)
+    commands = Commands(settings, archive, summaries, subscriptions, clock, ranking=ranking)
     delivery = Delivery(
         db,
         archive,
@@ -102,6 +110,7 @@ def build_app(
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
+        ranking=ranking,
     )
     return App(
         settings=settings,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = 60.0
     llm_concurrency: int = 4
+
+    # personal ranking (/settings rank personal)
+    rank_backend: Literal["tfidf", "embeddings"] = "tfidf"
+    rank_embeddings_model: str | None = None
+    rank_cache_size: int = Field(default=256, ge=1, le=100_000)
 
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
