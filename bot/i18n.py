@@ -167,6 +167,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "foryou_empty": "You have rated every paper from {start} to {end}.",
         "button_like": "👍",
         "button_dislike": "👎",
+        "rating_not_member": "Only members of that channel can rate its papers.",
     },
     "ko": {
         "help": (
@@ -311,6 +312,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "foryou_empty": "{start}부터 {end}까지의 논문을 모두 평가하셨습니다.",
         "button_like": "👍",
         "button_dislike": "👎",
+        "rating_not_member": "그 채널의 구독자만 논문을 평가할 수 있습니다.",
     },
 }
 

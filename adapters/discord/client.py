@@ -29,7 +29,7 @@ from bot.domain import Reply
 log = logging.getLogger(__name__)
 
 # commands that may fetch from Hugging Face: acknowledge at once, answer with follow-ups
-SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper"})
+SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper", "foryou"})
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
@@ -186,7 +186,9 @@ class DailyPapersClient(discord.Client):
         for message in messages:
             kwargs = message_kwargs(message)
             if not interaction.response.is_done():
-                await interaction.response.send_message(**kwargs, ephemeral=reply.is_error)
+                await interaction.response.send_message(
+                    **kwargs, ephemeral=reply.is_error or reply.private
+                )
             else:
                 await interaction.followup.send(**kwargs, wait=True)
 

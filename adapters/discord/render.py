@@ -124,6 +124,8 @@ def _footer(card: Card) -> dict[str, str]:
 def card_embed(card: Card) -> dict[str, Any]:
     """One paper's full embed; every limit of a single embed respected (≤ 6000 in total)."""
     fields = [_field("Votes", f"👍 {card.votes:,}", inline=True)]
+    if because := clean_text(card.because):
+        fields.append(_field("💡", _md(because, 256)))
     if organization := clean_text(card.organization):
         fields.append(_field("Organization", _md(organization, 256), inline=True))
     if authors := shorten_authors(card.authors):
@@ -167,6 +169,8 @@ def compact_embed(card: Card, number: int) -> dict[str, Any]:
     gist = summary.whats_new if summary.has_sections else summary.text
     if sentence := first_sentence(clean_text(gist)):
         lines.append(_md(sentence, 400))
+    if because := clean_text(card.because):
+        lines.append(f"💡 *{_md(because, 200)}*")
     embed: dict[str, Any] = {"title": _title(card, f"{number}. "), "color": COLOR}
     if url := _embed_url(card.arxiv_url):
         embed["url"] = url
@@ -241,6 +245,8 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         messages.extend(DiscordMessage(embeds=tuple(group)) for group in groups[first:])
         if reply.style == "compact":
             messages = _with_paper_buttons(messages, reply.cards)
+        else:
+            messages = _with_rate_buttons(messages, reply.cards)
     extra = _buttons(reply.buttons)
     if extra:
         if not messages:
@@ -268,6 +274,29 @@ def _with_paper_buttons(
             unique = all(b.custom_id != command for b in buttons)  # Discord refuses duplicates
             if utf16_len(command) <= CUSTOM_ID_LIMIT and unique:
                 buttons.append(DiscordButton(str(number), custom_id=command))
+        result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
+    return result
+
+
+def _with_rate_buttons(
+    messages: list[DiscordMessage], cards: Sequence[Card]
+) -> list[DiscordMessage]:
+    """👍/👎 for each full card ("/like <id>", "/dislike <id>"), numbered when several share a
+    message; at most 10 embeds a message, so 20 buttons fit in Discord's 25."""
+    result: list[DiscordMessage] = []
+    number = 0
+    for message in messages:
+        buttons: list[DiscordButton] = []
+        several = len(message.embeds) > 1
+        for _ in message.embeds:
+            card = cards[number]
+            number += 1
+            for mark, command in (("👍", "/like"), ("👎", "/dislike")):
+                custom_id = f"{command} {clean_text(card.arxiv_id)}"
+                fresh = all(b.custom_id != custom_id for b in buttons)
+                if utf16_len(custom_id) <= CUSTOM_ID_LIMIT and fresh:
+                    label = f"{mark} {number}" if several else mark
+                    buttons.append(DiscordButton(label, custom_id=custom_id))
         result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
     return result
 

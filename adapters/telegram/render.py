@@ -262,7 +262,25 @@ def _head_lines(card: Card) -> list[str]:
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
         lines.append(f"🏷 {esc(clip(keywords, 250, measure=utf16_len))}")
+    if because := _because(card):
+        lines.append(because)
     return lines
+
+
+def _because(card: Card) -> str:
+    """The personal-ranking line ("Because you liked …"), escaped, or ""."""
+    text = clean_text(card.because)
+    return f"💡 <i>{esc(clip(text, 200, measure=utf16_len))}</i>" if text else ""
+
+
+def rate_row(card: Card) -> tuple[TgButton, ...]:
+    """👍/👎 under a card: they run /like and /dislike for the chat (and the presser)."""
+    made = [
+        TgButton(label, callback_data=data)
+        for label, command in (("👍", "/like"), ("👎", "/dislike"))
+        if (data := _callback(f"{command} {card.arxiv_id}"))
+    ]
+    return tuple(made)
 
 
 Parts = list[tuple[str | None, str]]
@@ -353,9 +371,10 @@ def _compact(reply: Reply) -> list[TelegramMessage]:
     intro = len(blocks)
     for n, card in enumerate(reply.cards, 1):
         title = clip(clean_text(card.title) or card.arxiv_id, 200, measure=utf16_len)
-        blocks.append(
-            f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
-        )
+        line = f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
+        if because := _because(card):
+            line += "\n    " + because
+        blocks.append(line)
     messages: list[TelegramMessage] = []
     index = 0
     for group in group_blocks(blocks, TEXT_LIMIT, measure=_length, sep="\n"):
@@ -375,7 +394,8 @@ def _cards(reply: Reply) -> list[TelegramMessage]:
     messages = [TelegramMessage(text=t) for t in pack(intro, TEXT_LIMIT, measure=_length)]
     for card in reply.cards:
         head, parts = _head_lines(card), _summary_parts(card)
-        buttons = ((TgButton("🤗 Paper page", url=card.hf_url),),) if safe_url(card.hf_url) else ()
+        page = (TgButton("🤗 Paper page", url=card.hf_url),) if safe_url(card.hf_url) else ()
+        buttons = tuple(row for row in (page, rate_row(card)) if row)
         photo = safe_url(card.thumbnail_url)
         caption = _fit(head, parts, CAPTION_LIMIT) if photo else None
         if caption is not None:
