@@ -109,6 +109,10 @@ async def test_commands_are_synced_with_options_and_admin_defaults(world: World)
         "subscribe",
         "unsubscribe",
         "settings",
+        "like",
+        "dislike",
+        "ratings",
+        "foryou",
     }
     assert world.discord.command_puts == ["global"]
     for name in ("subscribe", "unsubscribe", "settings"):
