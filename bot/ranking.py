@@ -236,6 +236,9 @@ class Ranker:
         self._lock = threading.Lock()
         if backend == "embeddings":
             EmbeddingFeaturizer.load(embeddings_model)  # fail at start, with a clear line
+        # scikit-learn takes seconds to import: pay it at start, not in a chat's first /today
+        import sklearn.feature_extraction.text
+        import sklearn.linear_model  # noqa: F401
 
     def featurizer(self) -> Featurizer:
         if self.backend == "embeddings":

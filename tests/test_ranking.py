@@ -8,8 +8,8 @@ import pytest
 
 from bot.domain import FeaturedPaper, Target
 from bot.huggingface import parse_item
-from bot.ranking import Ranker, examples_for
 from bot.rank_eval import CsvRating, evaluate, ndcg_at, precision_at
+from bot.ranking import Ranker, examples_for
 from tests.fakes.core import group, make_core, private
 from tests.fakes.hf_data import all_days
 from tests.fakes.memory import MemorySource, RecordingPublisher
@@ -37,7 +37,7 @@ def reasoning(title: str) -> bool:
 
 @pytest.fixture
 def core(db):
-    app, source, clock = make_core(db, source=MemorySource(fixture_days()), now=NOW)
+    app, _, _ = make_core(db, source=MemorySource(fixture_days()), now=NOW)
     return app
 
 
