@@ -30,6 +30,8 @@ def _card(card: Card, number: int, full: bool, s: _Style) -> list[str]:
     authors = shorten_authors(card.authors, max_names=8 if full else 3)
     if authors:
         lines.append(f"   Authors: {s.text(authors)}")
+    if because := clean_text(card.because):
+        lines.append(f"   💡 {s.text(because)}")
     summary = card.summary
     if not full:
         gist = summary.whats_new if summary.has_sections else summary.text
