@@ -114,7 +114,7 @@ class EmbeddingFeaturizer:
         with cls._lock:
             if model_path in cls._models:
                 return cls._models[model_path]
-            encode = cls._load_fastembed(model_path) or cls._load_sentence_transformers(model_path)
+            encode = cls._load_sentence_transformers(model_path) or cls._load_fastembed(model_path)
             if encode is None:
                 raise RankingUnavailable(
                     "RANK_BACKEND=embeddings needs fastembed or sentence-transformers installed "
@@ -131,6 +131,8 @@ class EmbeddingFeaturizer:
 
     @classmethod
     def _load_fastembed(cls, model_path: str) -> Any:
+        """fastembed needs the model's name too: the supported model whose name ends the
+        directory's name (``…/bge-small-en-v1.5`` → ``BAAI/bge-small-en-v1.5``)."""
         try:
             from fastembed import TextEmbedding
         except ImportError:
@@ -140,9 +142,21 @@ class EmbeddingFeaturizer:
         path = Path(model_path)
         if not path.is_dir():
             raise RankingUnavailable(f"RANK_EMBEDDINGS_MODEL is not a directory: {model_path}")
+        folder = path.name.lower()
+        names = [
+            str(m["model"])
+            for m in TextEmbedding.list_supported_models()
+            if str(m["model"]).split("/")[-1].lower() in folder
+        ]
+        if not names:
+            raise RankingUnavailable(
+                f"fastembed supports no model named like the directory {path.name!r}"
+            )
         try:
             model = TextEmbedding(
-                model_name=path.name, cache_dir=str(path.parent), local_files_only=True
+                model_name=max(names, key=len),
+                specific_model_path=str(path),
+                local_files_only=True,
             )
         except Exception as exc:
             raise RankingUnavailable(f"cannot load the embedding model: {exc}") from exc

@@ -205,3 +205,48 @@ def test_metrics_and_eval_favour_the_readers_topic() -> None:
     results = {r.method: r for r in evaluate(days, ratings, {"tfidf": Ranker()})}
     assert results["tfidf"].cases == results["votes"].cases == 1
     assert results["tfidf"].precision == 1.0 > results["votes"].precision
+
+
+async def test_the_console_rates_too(core) -> None:
+    from adapters.console import answer
+
+    said = await answer(core, "/like 2501.05366")
+    assert said is not None and said.startswith("👍 Noted: “Search-o1")
+    listed = await answer(core, "ratings")
+    assert listed is not None and "👍 Search-o1" in listed
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_ratings_repository_on_both_databases(
+    database: str, sqlite_url: str, request
+) -> None:
+    from bot.archive import Archive
+    from bot.db import Database
+    from bot.ratings import Ratings
+
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    db = Database.from_url(url)
+    try:
+        archive = Archive(db, MemorySource(fixture_days()))
+        await archive.day(date(2025, 1, 10), NOW)
+        ratings = Ratings(db)
+        chat, other = Target("t", "1"), Target("t", "1", "topic")
+        assert await ratings.rate(chat, "a", "2501.05366", 1)
+        assert not await ratings.rate(chat, "a", "2501.05366", 1)  # the same vote again
+        assert await ratings.rate(chat, "b", "2501.05366", 1)
+        assert await ratings.rate(chat, "a", "2501.05441", -1)
+        assert await ratings.rate(chat, "a", "2501.05441", 1)  # changed her mind
+        assert await ratings.rate(other, "a", "2501.05453", -1)
+        assert await ratings.profile(chat) == {"2501.05366": 2, "2501.05441": 1}
+        assert await ratings.profile(other) == {"2501.05453": -1}
+        rated = await ratings.rated(chat)
+        assert {(r.paper.arxiv_id, r.likes, r.dislikes) for r in rated} == {
+            ("2501.05366", 2, 0),
+            ("2501.05441", 1, 0),
+        }
+        recent = await ratings.recent_papers(date(2025, 1, 10), 14)
+        assert [fp.paper.arxiv_id for fp in recent][:2] == ["2501.05366", "2501.05441"]
+        assert await ratings.forget(chat) == 3
+        assert await ratings.profile(chat) == {} and await ratings.profile(other) != {}
+    finally:
+        db.dispose()
