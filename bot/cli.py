@@ -232,6 +232,7 @@ def _row_line(row: object) -> str:
     return (
         f"#{row.id:<4} {row.platform:<9} {where}{title}  {state}  {row.post_time} {row.timezone}"
         f"  lang={row.language} style={row.style} top={row.top_n} minvotes={row.min_votes}"
+        f" rank={row.rank}"
     )
 
 
@@ -294,7 +295,8 @@ def channels_set(
     value: Annotated[list[str], typer.Argument(help="The new value.")],
 ) -> None:
     """Change one setting of a subscription (same names and values as /settings)."""
-    from bot.subscriptions import parse_setting
+    from bot.domain import Target
+    from bot.subscriptions import RANK_RESET, parse_setting
 
     raw = " ".join(value)
 
@@ -308,6 +310,10 @@ def channels_set(
             row = app.subscriptions.save(sub_id, **changes)
         else:
             spec, parsed = parse_setting(key, raw)
+            if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings
+                target = Target(row.platform, row.chat_id, row.thread_id or None)
+                forgotten = await app.commands.ranking.ratings.forget(target)
+                return f"Forgot {forgotten} ratings of subscription #{sub_id}."
             row = app.subscriptions.save(row.id or 0, **{spec.column: parsed})
         return _row_line(row)
 
