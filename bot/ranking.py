@@ -253,7 +253,11 @@ class Ranker:
         self._lock = threading.Lock()
         if backend == "embeddings":
             EmbeddingFeaturizer.load(embeddings_model)  # fail at start, with a clear line
-        # scikit-learn takes seconds to import: pay it at start, not in a chat's first /today
+
+    @staticmethod
+    def warm_up() -> None:
+        """Import scikit-learn (seconds on a busy machine), so a chat's first personal /today
+        does not wait for it; the long-running bot calls this in a thread at start."""
         import sklearn.feature_extraction.text
         import sklearn.linear_model  # noqa: F401
 

@@ -69,6 +69,8 @@ async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     started: list[Adapter] = []
+    # off the loop, while the adapters connect (a one-shot CLI command never pays it)
+    warming = asyncio.create_task(asyncio.to_thread(app.commands.ranking.ranker.warm_up))
     ticker = Ticker(app.delivery.tick, seconds=app.settings.tick_seconds)
     try:
         for platform in make_adapters(app):
@@ -83,6 +85,8 @@ async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         ticker.shutdown()
+        if not warming.done():
+            warming.cancel()
         for adapter in reversed(started):
             try:
                 await adapter.stop()
