@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -74,6 +75,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     tick_seconds: int = 60
 
+    # several instances (see README, "Running more than one")
+    instance_id: str | None = Field(default=None, max_length=128)  # None: the host name
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    lease_seconds: float = Field(default=30.0, gt=0, le=600)
+
     @field_validator("bot_admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -100,6 +106,17 @@ class Settings(BaseSettings):
         if not _HHMM.match(value):
             raise ValueError("post time must be HH:MM (24-hour)")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> Settings:
+        if self.lease_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("LEASE_SECONDS must be at least twice HEARTBEAT_SECONDS")
+        return self
+
+    @property
+    def instance_name(self) -> str:
+        """This process's identity among several (``INSTANCE_ID``, else the host name)."""
+        return self.instance_id or socket.gethostname()
 
     @property
     def llm_enabled(self) -> bool:

@@ -102,6 +102,11 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._call, fn)
 
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn()`` (no session: a raw connection's work) on the same threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn)
+
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> Database:
         engine = make_engine(url)

@@ -25,3 +25,7 @@ class SourceUnavailable(BotError):
 
 class PlatformUnavailable(BotError):
     """A chat platform could not be started (bad token, unreachable API)."""
+
+
+class AlreadyRunning(BotError):
+    """Another ``dailypapers run`` already uses this database (SQLite) or this INSTANCE_ID."""

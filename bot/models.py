@@ -166,3 +166,25 @@ class LlmUsageRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+
+
+class InstanceRow(SQLModel, table=True):
+    """A running ``dailypapers run`` process: its identity and heartbeat (see bot/instances.py)."""
+
+    __tablename__ = "instance"
+
+    id: str = Field(primary_key=True, max_length=128)
+    boot: str = Field(max_length=32)  # changes at every start of the process
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
+    stopped: bool = False
+
+
+class LeaseRow(SQLModel, table=True):
+    """A named role that one instance at a time may hold until ``expires_at`` (a leader lease)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: datetime

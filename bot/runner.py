@@ -1,94 +1,205 @@
-"""``dailypapers run``: every configured platform and the clock, in one process."""
+"""``dailypapers run``: every configured platform and the clock, in one process.
+
+Several processes may run on one PostgreSQL database. Each connects every platform for
+sending, registers itself (identity and heartbeat, ``bot/instances.py``) and delivers; the
+connections that must be unique per bot token — Telegram long polling, the Discord gateway —
+are held by whichever process holds that platform's lease, and a standby takes over when the
+holder stops renewing it. With one process the lease is simply always ours.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from bot.app import App
 from bot.clock import Ticker
 from bot.errors import PlatformUnavailable
+from bot.instances import Instances, Leadership, Leases
+from bot.single_process import one_process_per_sqlite_file
 
 log = logging.getLogger(__name__)
 
 
 class Adapter(Protocol):
-    async def start(self) -> None: ...
+    @property
+    def needs_leader(self) -> bool: ...
+
+    async def connect(self) -> None: ...
+
+    async def start_receiving(self) -> None: ...
+
+    async def stop_receiving(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class Platform:
-    """A configured platform: its adapter, and what to check when it cannot start."""
+    """A configured platform: its adapter, what to check when it cannot start, its token."""
 
     name: str
     settings_hint: str
     adapter: Adapter
+    token: str
+
+    @property
+    def lease_name(self) -> str:
+        """One lease per bot token (two bots may share a database)."""
+        digest = hashlib.sha256(self.token.encode()).hexdigest()[:16]
+        return f"{self.name.lower()}:{digest}"
 
 
 def make_adapters(app: App) -> list[Platform]:
     """One adapter per platform whose token is set (imported only when used)."""
     platforms: list[Platform] = []
-    if app.settings.telegram_bot_token:
+    settings = app.settings
+    if settings.telegram_bot_token:
         from adapters.telegram.bot import TelegramAdapter
 
         hint = "TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
-        platforms.append(Platform("Telegram", hint, TelegramAdapter(app)))
-    if app.settings.discord_bot_token:
+        adapter = TelegramAdapter(app)
+        platforms.append(Platform("Telegram", hint, adapter, settings.telegram_bot_token))
+    if settings.discord_bot_token:
         from adapters.discord.client import DiscordAdapter
 
         hint = "DISCORD_BOT_TOKEN, DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL"
-        platforms.append(Platform("Discord", hint, DiscordAdapter(app)))
+        platforms.append(Platform("Discord", hint, DiscordAdapter(app), settings.discord_bot_token))
     return platforms
 
 
-async def start(platform: Platform) -> None:
-    """Start one adapter; any failure becomes one sentence saying what to check."""
+def unavailable(platform: Platform, exc: BaseException) -> PlatformUnavailable:
+    """Any start-up failure as one sentence saying what to check."""
+    log.debug("%s failed to start", platform.name, exc_info=exc)
+    reason = str(exc).strip() or type(exc).__name__
+    return PlatformUnavailable(
+        f"{platform.name} could not start: {reason}. "
+        f"Check {platform.settings_hint}, and the network."
+    )
+
+
+async def connect(platform: Platform) -> None:
     try:
-        await platform.adapter.start()
+        await platform.adapter.connect()
     except Exception as exc:
-        log.debug("%s failed to start", platform.name, exc_info=True)
-        reason = str(exc).strip() or type(exc).__name__
-        raise PlatformUnavailable(
-            f"{platform.name} could not start: {reason}. "
-            f"Check {platform.settings_hint}, and the network."
-        ) from None
+        raise unavailable(platform, exc) from None
+
+
+class Heartbeat:
+    """Every HEARTBEAT_SECONDS: renew this instance's heartbeat and its leases."""
+
+    def __init__(self, instances: Instances, roles: list[Leadership], seconds: float) -> None:
+        self.instances = instances
+        self.roles = roles
+        self.seconds = seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def step(self) -> None:
+        try:
+            if not await self.instances.beat():
+                log.error("another process took over INSTANCE_ID=%s", self.instances.id)
+        except Exception as exc:
+            log.warning("heartbeat failed (%s); retrying", type(exc).__name__)
+        for role in self.roles:
+            try:
+                await role.step()
+            except Exception:
+                log.exception("taking up %s failed; retrying", role.name)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            await self.step()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="heartbeat")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
-    """Start adapters, register their publishers, tick every minute, until ``stop`` or a signal."""
-    stop = stop or asyncio.Event()
+    """Connect adapters, take up the roles this instance can get, tick, until a signal."""
+    with one_process_per_sqlite_file(app.settings.database_url):
+        await _run(app, stop or asyncio.Event())
+
+
+async def _run(app: App, stop: asyncio.Event) -> None:
+    settings = app.settings
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # not possible outside the main thread, or on Windows
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    started: list[Adapter] = []
+    ttl = timedelta(seconds=settings.lease_seconds)
+    instances = Instances(app.db, settings.instance_name, app.now, stale=ttl)
+    leases = Leases(app.db, app.now)
+    await instances.register()
+    connected: list[Adapter] = []
+    roles: list[Leadership] = []
+    ticker = Ticker(app.delivery.tick, seconds=settings.tick_seconds)
     # off the loop, while the adapters connect (a one-shot CLI command never pays it)
     warming = asyncio.create_task(asyncio.to_thread(app.commands.ranking.ranker.warm_up))
-    ticker = Ticker(app.delivery.tick, seconds=app.settings.tick_seconds)
+    heartbeat = Heartbeat(instances, roles, settings.heartbeat_seconds)
     try:
         for platform in make_adapters(app):
-            await start(platform)
+            await connect(platform)
             adapter = platform.adapter
-            started.append(adapter)
+            connected.append(adapter)
             publisher = getattr(adapter, "publisher", None)
             if publisher is not None:
                 app.delivery.register(publisher)
+            if adapter.needs_leader:
+                role = Leadership(
+                    leases,
+                    platform.lease_name,
+                    instances.id,
+                    ttl,
+                    adapter.start_receiving,
+                    adapter.stop_receiving,
+                )
+                try:
+                    await role.step()
+                except Exception as exc:
+                    raise unavailable(platform, exc) from None
+                roles.append(role)
+                if not role.leading:
+                    log.info("%s: another instance receives updates; standing by", platform.name)
+            else:
+                await adapter.start_receiving()
+        heartbeat.start()
         ticker.start()
-        log.info("bot running: %s", ", ".join(sorted(app.delivery.publishers)) or "no platform")
+        log.info(
+            "bot running as instance %s: %s",
+            instances.id,
+            ", ".join(sorted(app.delivery.publishers)) or "no platform",
+        )
         await stop.wait()
     finally:
         ticker.shutdown()
         if not warming.done():
             warming.cancel()
-        for adapter in reversed(started):
+        await heartbeat.stop()
+        for role in roles:
+            try:
+                await role.resign()
+            except Exception:
+                log.exception("giving up %s failed", role.name)
+        for adapter in reversed(connected):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", type(adapter).__name__)
+        try:
+            await instances.stop()
+        except Exception:
+            log.warning("could not mark instance %s stopped", instances.id)

@@ -209,6 +209,8 @@ class DailyPapersClient(discord.Client):
 class DiscordAdapter:
     """Started by ``dailypapers run`` when DISCORD_BOT_TOKEN is set."""
 
+    needs_leader = True  # one gateway session per token: the instance holding the lease
+
     def __init__(
         self, app: App, *, ready_timeout: float = 60.0, guild_ready_timeout: float = 2.0
     ) -> None:
@@ -226,6 +228,12 @@ class DiscordAdapter:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
     async def start(self) -> None:
+        """Log in and open the gateway: a bot that is the only instance."""
+        await self.connect()
+        await self.start_receiving()
+
+    async def connect(self) -> None:
+        """Log in over REST (commands synced in setup_hook): enough to send, not to receive."""
         token = self.app.settings.discord_bot_token
         if not token:
             raise RuntimeError("DISCORD_BOT_TOKEN is not set")
@@ -235,6 +243,11 @@ class DiscordAdapter:
         except BaseException:
             await self.client.close()
             raise
+
+    async def start_receiving(self) -> None:
+        """Open the gateway (this instance now holds the Discord lease) and wait for READY."""
+        if self._task is not None and not self._task.done():
+            return
         self._task = asyncio.create_task(self.client.connect(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -251,6 +264,20 @@ class DiscordAdapter:
         else:
             user: Any = self.client.user
             log.info("Discord ready as %s in %d servers", user, len(self.client.guilds))
+
+    async def stop_receiving(self) -> None:
+        """Close the gateway session (the lease went elsewhere); REST sends still work."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        ws: Any = getattr(self.client, "ws", None)
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=1000)
+        log.info("Discord: gateway closed (standing by)")
 
     async def stop(self) -> None:
         await self.client.close()

@@ -141,6 +141,12 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Connect and receive: a bot that is the only instance."""
+        await self.connect()
+        await self.start_receiving()
+
+    async def connect(self) -> None:
+        """Connect for sending; with a webhook, receiving starts here too."""
         try:
             await self._start()
         except InvalidToken as exc:
@@ -156,7 +162,17 @@ class TelegramAdapter:
         except Exception:
             log.exception("telegram: cleaning up after a failed start failed")
 
+    @property
+    def needs_leader(self) -> bool:
+        """Long polling must be unique per token (a second getUpdates gets 409 Conflict)."""
+        return not self.app.settings.telegram_webhook_url
+
     async def _start(self) -> None:
+        """Connect for sending (getMe, setMyCommands); a webhook receives from here on too.
+
+        Long polling starts only in :meth:`start_receiving`, called by the instance that holds
+        the Telegram lease.
+        """
         application = self.application
         await application.initialize()  # getMe: fails fast on a wrong token
         await self.register_commands()
@@ -174,13 +190,26 @@ class TelegramAdapter:
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
-        else:
+        log.info("telegram: connected as @%s", application.bot.username)
+
+    async def start_receiving(self) -> None:
+        """Begin long polling (this instance now holds the Telegram lease)."""
+        updater = self.application.updater
+        assert updater is not None
+        if self.needs_leader and not updater.running:
             await updater.start_polling(
                 timeout=timedelta(seconds=self.poll_timeout),
                 allowed_updates=ALLOWED_UPDATES,
                 error_callback=self._polling_error,
             )
-        log.info("telegram: running as @%s", application.bot.username)
+            log.info("telegram: polling for updates")
+
+    async def stop_receiving(self) -> None:
+        """Stop long polling (the lease went to another instance); sending still works."""
+        updater = self.application.updater
+        if self.needs_leader and updater is not None and updater.running:
+            await updater.stop()
+            log.info("telegram: stopped polling")
 
     async def stop(self) -> None:
         application = self.application

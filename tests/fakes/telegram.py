@@ -339,6 +339,8 @@ class FakeTelegram:
         self.answered_callbacks: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
+        self._poll_generation = 0  # Telegram serves one getUpdates at a time per token
+        self.conflicts = 0  # getUpdates calls ended by a newer one (409 Conflict)
         self._update_ids = itertools.count(1000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(9000)
@@ -695,6 +697,10 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         allowed = params.get("allowed_updates") or None
 
+        self._poll_generation += 1
+        mine = self._poll_generation
+        await self._notify()  # wakes an older long poll, which then ends with 409 below
+
         def pending() -> list[dict[str, Any]]:
             return [
                 u
@@ -702,9 +708,21 @@ class FakeTelegram:
                 if allowed is None or any(key in allowed for key in u if key != "update_id")
             ][:limit]
 
+        def superseded() -> bool:
+            return self._poll_generation != mine
+
         if not pending() and timeout > 0 and not self._closing:
             with contextlib.suppress(TimeoutError):
-                await self.wait_for(lambda: bool(pending()) or self._closing, timeout)
+                await self.wait_for(
+                    lambda: bool(pending()) or self._closing or superseded(), timeout
+                )
+        if superseded():
+            self.conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         return pending()
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
