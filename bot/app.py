@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +15,9 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
 from bot.huggingface import HuggingFaceSource
+from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.ranking import PersonalRanking, Ranker
 from bot.ratings import Ratings
 from bot.subscriptions import Subscriptions
@@ -35,7 +37,8 @@ class App:
     archive: Archive
     summaries: SummaryService
     commands: Commands
-    subscriptions: Subscriptions
+    subscriptions: SubscriptionStore
+    ledger: DeliveryLedger
     delivery: Delivery
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
@@ -60,28 +63,39 @@ def build_app(
     settings: Settings,
     *,
     now: Callable[[], datetime] | None = None,
+    source: PaperSource | None = None,
+    llm: LlmClient | None = None,
+    publishers: Sequence[Publisher] = (),
+    db: Database | None = None,
     migrate: bool = True,
 ) -> App:
-    """Build the core. ``now`` is injectable so tests can drive the clock."""
+    """Build the core: the one composition root, used by the CLI, the runner and the tests.
+
+    Every argument after ``settings`` replaces a piece of the outside world: ``now`` (the
+    clock), ``source`` (instead of Hugging Face), ``llm`` (instead of the configured model),
+    ``publishers`` (registered for the morning post), ``db`` (an open database, instead of
+    ``DATABASE_URL``; ``migrate`` says whether to upgrade the one opened here).
+    """
     clock = now or utc_now
-    db = Database.from_url(settings.database_url, migrate=migrate)
-    hf_http = httpx.AsyncClient(
-        timeout=settings.hf_timeout_seconds,
-        headers={"User-Agent": "dailypapers-bot (+https://github.com/)"},
-        follow_redirects=True,
-    )
-    source = HuggingFaceSource(
-        hf_http,
-        settings.hf_api_base_url,
-        token=settings.hf_token,
-        page_size=settings.hf_page_size,
-        max_retries=settings.hf_max_retries,
-        timeout=settings.hf_timeout_seconds,
-    )
+    db = db or Database.from_url(settings.database_url, migrate=migrate)
+    clients: list[httpx.AsyncClient] = []
+    if source is None:
+        hf_http = httpx.AsyncClient(
+            timeout=settings.hf_timeout_seconds,
+            headers={"User-Agent": "dailypapers-bot (+https://github.com/)"},
+            follow_redirects=True,
+        )
+        clients.append(hf_http)
+        source = HuggingFaceSource(
+            hf_http,
+            settings.hf_api_base_url,
+            token=settings.hf_token,
+            page_size=settings.hf_page_size,
+            max_retries=settings.hf_max_retries,
+            timeout=settings.hf_timeout_seconds,
+        )
     archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
-    clients = [hf_http]
-    llm = None
-    if settings.llm_enabled:
+    if llm is None and settings.llm_enabled:
         llm_http = httpx.AsyncClient(timeout=settings.llm_timeout_seconds)
         clients.append(llm_http)
         llm = LlmClient(
@@ -92,7 +106,11 @@ def build_app(
             timeout=settings.llm_timeout_seconds,
         )
     summaries = SummaryService(
-        db, llm, concurrency=settings.llm_concurrency, model=settings.llm_model, now=clock
+        db,
+        llm,
+        concurrency=settings.llm_concurrency,
+        model=settings.llm_model or (llm.model if llm else None),
+        now=clock,
     )
     subscriptions = Subscriptions(db, settings)
     ranker = Ranker(
@@ -101,17 +119,20 @@ def build_app(
         cache_size=settings.rank_cache_size,
     )
     ranking = PersonalRanking(Ratings(db), ranker)
+    ledger = Ledger(db)
     commands = Commands(settings, archive, summaries, subscriptions, clock, ranking=ranking)
     delivery = Delivery(
-        db,
         archive,
         summaries,
         subscriptions,
+        ledger,
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
         ranking=ranking,
     )
+    for publisher in publishers:
+        delivery.register(publisher)
     return App(
         settings=settings,
         db=db,
@@ -119,6 +140,7 @@ def build_app(
         summaries=summaries,
         commands=commands,
         subscriptions=subscriptions,
+        ledger=ledger,
         delivery=delivery,
         now=clock,
         clients=clients,

@@ -90,7 +90,7 @@ class Archive:
         for back in range(self.lookback_days):
             day = settled - timedelta(days=back)
             await self._ensure_or_stale(day, now)
-            if self._count(day) > 0:
+            if await self._count(day) > 0:
                 return day
         return settled
 
@@ -108,65 +108,23 @@ class Archive:
         if day > now.date():
             return
         async with self._locks[day]:
-            with self.db.session() as session:
-                fetched = session.get(FetchedDayRow, day)
+            fetched = await self.db.run(lambda session: session.get(FetchedDayRow, day))
             if fetched is not None and (
                 fetched.complete
                 or (now < settle_time(day) and now - fetched.fetched_at < self.refresh)
             ):
                 return
             papers = await self.source.fetch_day(day)
-            self._store_day(day, papers, now, had_fetch=fetched is not None)
-
-    def _store_day(
-        self, day: date, papers: Sequence[FeaturedPaper], now: datetime, *, had_fetch: bool
-    ) -> None:
-        complete = now >= settle_time(day)
-        ids = [fp.paper.arxiv_id for fp in papers]
-        with self.db.session() as session:
-            if papers:
-                upsert_papers(session, [fp.paper for fp in papers], now)
-                _upsert(
-                    session,
-                    FeaturedRow,
-                    [
-                        {
-                            "day": day,
-                            "arxiv_id": fp.paper.arxiv_id,
-                            "votes": fp.votes,
-                            "comments": fp.comments,
-                            "updated_at": now,
-                        }
-                        for fp in papers
-                    ],
-                    keys=["day", "arxiv_id"],
-                    update=["votes", "comments", "updated_at"],
-                )
-                # An unfinished day can lose papers (un-featured); forget those for this day.
-                session.execute(
-                    delete(FeaturedRow).where(
-                        col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
-                    )
-                )
-            elif had_fetch:
-                log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
-            _upsert(
-                session,
-                FetchedDayRow,
-                [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
-                keys=["day"],
-                update=["fetched_at", "paper_count", "complete"],
-            )
-            session.commit()
+            had_fetch = fetched is not None
+            await self.db.run(lambda session: _store_day(session, day, papers, now, had_fetch))
 
     async def _ensure_or_stale(self, day: date, now: datetime) -> None:
         """``ensure_day``, but a day fetched before is served stale when the source is down."""
         try:
             await self.ensure_day(day, now)
         except SourceUnavailable as exc:
-            with self.db.session() as session:
-                if session.get(FetchedDayRow, day) is None:
-                    raise
+            if await self.db.run(lambda session: session.get(FetchedDayRow, day)) is None:
+                raise
             log.warning("Serving stored papers of %s: %s", day, exc)
 
     async def backfill(self, since: date, until: date, now: datetime) -> int:
@@ -178,7 +136,7 @@ class Archive:
         day = since
         while day <= until:
             await self.ensure_day(day, now)
-            total += self._count(day)
+            total += await self._count(day)
             day += timedelta(days=1)
         return total
 
@@ -187,14 +145,17 @@ class Archive:
     async def day(self, day: date, now: datetime) -> list[FeaturedPaper]:
         """The papers featured on ``day``, most votes first (then by id)."""
         await self._ensure_or_stale(day, now)
-        with self.db.session() as session:
+
+        def work(session: Session) -> list[FeaturedPaper]:
             rows = session.exec(
                 select(FeaturedRow, PaperRow)
                 .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
                 .where(col(FeaturedRow.day) == day)
                 .order_by(col(FeaturedRow.votes).desc(), col(FeaturedRow.arxiv_id))
             ).all()
-        return [_featured(paper, featured) for featured, paper in rows]
+            return [_featured(paper, featured) for featured, paper in rows]
+
+        return await self.db.run(work)
 
     async def top(
         self, n: int, days: int, now: datetime, *, end: date | None = None
@@ -210,12 +171,17 @@ class Archive:
         start = end - timedelta(days=days - 1)
         for back in range(days):
             await self._ensure_or_stale(end - timedelta(days=back), now)
-        with self.db.session() as session:
-            rows = session.exec(
-                select(FeaturedRow, PaperRow)
-                .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
-                .where(col(FeaturedRow.day) >= start, col(FeaturedRow.day) <= end)
-            ).all()
+
+        def work(session: Session) -> list[tuple[FeaturedRow, PaperRow]]:
+            return list(
+                session.exec(
+                    select(FeaturedRow, PaperRow)
+                    .join(PaperRow, col(PaperRow.arxiv_id) == col(FeaturedRow.arxiv_id))
+                    .where(col(FeaturedRow.day) >= start, col(FeaturedRow.day) <= end)
+                ).all()
+            )
+
+        rows = await self.db.run(work)
         best: dict[str, tuple[FeaturedRow, PaperRow]] = {}
         for featured, paper in rows:
             seen = best.get(paper.arxiv_id)
@@ -224,7 +190,7 @@ class Archive:
         ranked = sorted(best.values(), key=lambda pair: (-pair[0].votes, pair[1].arxiv_id))
         return [_featured(paper, featured) for featured, paper in ranked[:n]]
 
-    def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
+    async def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
         """Full-text search over every stored paper, best match first (then most votes).
 
         The user's words are taken as plain words that must all appear (no search operators), so
@@ -236,31 +202,7 @@ class Archive:
         if not words or limit < 1:
             return []
         candidates = max(limit * 5, 50)
-        with self.db.session() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                scored = session.execute(
-                    text(
-                        f"SELECT arxiv_id, ts_rank({PG_SEARCH_DOCUMENT}, q) AS score "
-                        "FROM paper, plainto_tsquery('english', :words) AS q "
-                        f"WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY score DESC LIMIT :n"
-                    ),
-                    {"words": " ".join(words), "n": candidates},
-                ).all()
-                relevance = {row[0]: -float(row[1]) for row in scored}
-            else:
-                match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
-                scored = session.execute(
-                    text(
-                        f"SELECT paper.arxiv_id, {SQLITE_RANK} AS score FROM paper_fts "
-                        "JOIN paper ON paper.rowid = paper_fts.rowid "
-                        "WHERE paper_fts MATCH :match ORDER BY score LIMIT :n"
-                    ),
-                    {"match": match, "n": candidates},
-                ).all()
-                relevance = {row[0]: float(row[1]) for row in scored}
-            results = self._with_latest_day(session, relevance)
-        results.sort(key=lambda fp: (relevance[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
-        return results[:limit]
+        return await self.db.run(lambda session: _search(session, words, candidates, limit))
 
     async def paper(self, arxiv_id: str, now: datetime | None = None) -> FeaturedPaper | None:
         """One paper: from the archive, else fetched from the source and stored.
@@ -270,50 +212,133 @@ class Archive:
         was stored, when unknown) and 0 votes: the source does not tell us its votes per day.
         ``now`` only stamps the stored row.
         """
-        with self.db.session() as session:
-            found = self._with_latest_day(session, [arxiv_id])
+        found = await self.db.run(lambda session: _with_latest_day(session, [arxiv_id]))
         if found:
             return found[0]
         info = await self.source.fetch_paper(arxiv_id)
         if info is None:
             return None
-        with self.db.session() as session:
-            upsert_papers(session, [info], _utc(now) if now else datetime.now(UTC))
+        stamp = _utc(now) if now else datetime.now(UTC)
+
+        def store(session: Session) -> list[FeaturedPaper]:
+            upsert_papers(session, [info], stamp)
             session.commit()
-            found = self._with_latest_day(session, [info.arxiv_id])
+            return _with_latest_day(session, [info.arxiv_id])
+
+        found = await self.db.run(store)
         return found[0] if found else None
 
-    def stored_days(self) -> list[date]:
+    async def stored_days(self) -> list[date]:
         """Days with at least one stored paper, oldest first."""
-        with self.db.session() as session:
-            days = session.exec(
-                select(col(FeaturedRow.day)).distinct().order_by(col(FeaturedRow.day))
-            ).all()
-        return list(days)
+
+        def work(session: Session) -> list[date]:
+            return list(
+                session.exec(
+                    select(col(FeaturedRow.day)).distinct().order_by(col(FeaturedRow.day))
+                ).all()
+            )
+
+        return await self.db.run(work)
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _count(self, day: date) -> int:
-        with self.db.session() as session:
+    async def _count(self, day: date) -> int:
+        def work(session: Session) -> int:
             count = session.exec(
                 select(func.count()).select_from(FeaturedRow).where(col(FeaturedRow.day) == day)
             ).one()
-        return int(count)
+            return int(count)
 
-    @staticmethod
-    def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:
-        ids = list(arxiv_ids)
-        if not ids:
-            return []
-        papers = session.exec(select(PaperRow).where(col(PaperRow.arxiv_id).in_(ids))).all()
-        latest: dict[str, FeaturedRow] = {}
-        for featured in session.exec(
-            select(FeaturedRow)
-            .where(col(FeaturedRow.arxiv_id).in_(ids))
-            .order_by(col(FeaturedRow.day).desc())
-        ).all():
-            latest.setdefault(featured.arxiv_id, featured)
-        return [_featured(paper, latest.get(paper.arxiv_id)) for paper in papers]
+        return await self.db.run(work)
+
+
+def _store_day(
+    session: Session,
+    day: date,
+    papers: Sequence[FeaturedPaper],
+    now: datetime,
+    had_fetch: bool,
+) -> None:
+    """Store a fetched day: papers, their votes that day, and when it was fetched."""
+    complete = now >= settle_time(day)
+    ids = [fp.paper.arxiv_id for fp in papers]
+    if papers:
+        upsert_papers(session, [fp.paper for fp in papers], now)
+        _upsert(
+            session,
+            FeaturedRow,
+            [
+                {
+                    "day": day,
+                    "arxiv_id": fp.paper.arxiv_id,
+                    "votes": fp.votes,
+                    "comments": fp.comments,
+                    "updated_at": now,
+                }
+                for fp in papers
+            ],
+            keys=["day", "arxiv_id"],
+            update=["votes", "comments", "updated_at"],
+        )
+        # An unfinished day can lose papers (un-featured); forget those for this day.
+        session.execute(
+            delete(FeaturedRow).where(
+                col(FeaturedRow.day) == day, col(FeaturedRow.arxiv_id).not_in(ids)
+            )
+        )
+    elif had_fetch:
+        log.warning("Hugging Face returned no papers for %s; keeping what we had", day)
+    _upsert(
+        session,
+        FetchedDayRow,
+        [{"day": day, "fetched_at": now, "paper_count": len(ids), "complete": complete}],
+        keys=["day"],
+        update=["fetched_at", "paper_count", "complete"],
+    )
+    session.commit()
+
+
+def _search(session: Session, words: list[str], candidates: int, limit: int) -> list[FeaturedPaper]:
+    """The search itself, in one session (see ``Archive.search``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        scored = session.execute(
+            text(
+                f"SELECT arxiv_id, ts_rank({PG_SEARCH_DOCUMENT}, q) AS score "
+                "FROM paper, plainto_tsquery('english', :words) AS q "
+                f"WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY score DESC LIMIT :n"
+            ),
+            {"words": " ".join(words), "n": candidates},
+        ).all()
+        relevance = {row[0]: -float(row[1]) for row in scored}
+    else:
+        match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+        scored = session.execute(
+            text(
+                f"SELECT paper.arxiv_id, {SQLITE_RANK} AS score FROM paper_fts "
+                "JOIN paper ON paper.rowid = paper_fts.rowid "
+                "WHERE paper_fts MATCH :match ORDER BY score LIMIT :n"
+            ),
+            {"match": match, "n": candidates},
+        ).all()
+        relevance = {row[0]: float(row[1]) for row in scored}
+    results = _with_latest_day(session, relevance)
+    results.sort(key=lambda fp: (relevance[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
+    return results[:limit]
+
+
+def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:
+    ids = list(arxiv_ids)
+    if not ids:
+        return []
+    papers = session.exec(select(PaperRow).where(col(PaperRow.arxiv_id).in_(ids))).all()
+    latest: dict[str, FeaturedRow] = {}
+    for featured in session.exec(
+        select(FeaturedRow)
+        .where(col(FeaturedRow.arxiv_id).in_(ids))
+        .order_by(col(FeaturedRow.day).desc())
+    ).all():
+        latest.setdefault(featured.arxiv_id, featured)
+    return [_featured(paper, latest.get(paper.arxiv_id)) for paper in papers]
 
 
 def _search_words(query: str) -> list[str]:

@@ -16,6 +16,7 @@ from pydantic_settings import SettingsError
 
 from bot.app import App, build_app, configure_logging
 from bot.config import Settings
+from bot.domain import Subscription
 from bot.errors import BotError
 from bot.ranking import RankingUnavailable
 from bot.subscriptions import SETTINGS as SETTING_SPECS
@@ -218,10 +219,7 @@ def run() -> None:
 # --- operators: subscriptions ---------------------------------------------------------------
 
 
-def _row_line(row: object) -> str:
-    from bot.models import SubscriptionRow
-
-    assert isinstance(row, SubscriptionRow)
+def _row_line(row: Subscription) -> str:
     state = "subscribed" if row.subscribed else "not subscribed"
     if not row.active:
         state = "inactive"
@@ -243,7 +241,7 @@ def channels_list(
     """List every chat and channel the bot knows."""
 
     async def work(app: App) -> list[str]:
-        return [_row_line(row) for row in app.subscriptions.list_all(platform)]
+        return [_row_line(row) for row in await app.subscriptions.list_all(platform)]
 
     lines = with_app(work)
     typer.echo("\n".join(lines) if lines else "No subscriptions yet.")
@@ -255,8 +253,8 @@ def channels_show(sub_id: Annotated[int, typer.Argument(help="Subscription numbe
     from bot.subscriptions import describe
 
     async def work(app: App) -> str:
-        row = app.subscriptions.by_id(sub_id)
-        deliveries = app.delivery.ledger.rows(sub_id)
+        row = await app.subscriptions.by_id(sub_id)
+        deliveries = await app.ledger.records(sub_id)
         lines = [_row_line(row), describe(row, app.settings, "en")]
         lines.append(f"Failures in a row: {row.failure_count}  Last error: {row.last_error or '-'}")
         for d in deliveries[-10:]:
@@ -282,7 +280,7 @@ def channels_add(
         raise fail("platform must be telegram or discord.", 2)
 
     async def work(app: App) -> str:
-        row, _ = app.subscriptions.subscribe(Target(platform, chat_id, thread))
+        row, _ = await app.subscriptions.subscribe(Target(platform, chat_id, thread))
         return _row_line(row)
 
     typer.echo(with_app(work))
@@ -295,26 +293,24 @@ def channels_set(
     value: Annotated[list[str], typer.Argument(help="The new value.")],
 ) -> None:
     """Change one setting of a subscription (same names and values as /settings)."""
-    from bot.domain import Target
     from bot.subscriptions import RANK_RESET, parse_setting
 
     raw = " ".join(value)
 
     async def work(app: App) -> str:
-        row = app.subscriptions.by_id(sub_id)
+        row = await app.subscriptions.by_id(sub_id)
         if key.lower() in ("active", "subscribed"):
             flag = raw.strip().lower() in {"on", "yes", "true", "1"}
             changes: dict[str, object] = {key.lower(): flag}
             if flag:
                 changes.update(failure_count=0, last_error=None)
-            row = app.subscriptions.save(sub_id, **changes)
+            row = await app.subscriptions.save(sub_id, **changes)
         else:
             spec, parsed = parse_setting(key, raw)
             if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings
-                target = Target(row.platform, row.chat_id, row.thread_id or None)
-                forgotten = await app.commands.ranking.ratings.forget(target)
+                forgotten = await app.commands.ranking.ratings.forget(row.target)
                 return f"Forgot {forgotten} ratings of subscription #{sub_id}."
-            row = app.subscriptions.save(row.id or 0, **{spec.column: parsed})
+            row = await app.subscriptions.save(row.id, **{spec.column: parsed})
         return _row_line(row)
 
     typer.echo(with_app(work))
@@ -325,7 +321,7 @@ def channels_remove(sub_id: Annotated[int, typer.Argument(help="Subscription num
     """Delete a subscription and its delivery history."""
 
     async def work(app: App) -> None:
-        app.subscriptions.remove(sub_id)
+        await app.subscriptions.remove(sub_id)
 
     with_app(work)
     typer.echo(f"Removed subscription #{sub_id}.")
@@ -339,7 +335,7 @@ def summaries_stats(
     from bot.summaries import format_stats
 
     async def work(app: App) -> str:
-        return format_stats(app.summaries.stats(days))
+        return format_stats(await app.summaries.stats(days))
 
     typer.echo(with_app(work))
 

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
-from bot.domain import Button, Card, FeaturedPaper, Reply, Target
+from bot.domain import Button, Card, FeaturedPaper, Reply, Subscription, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
-from bot.models import SubscriptionRow
+from bot.ports import SubscriptionStore
 from bot.ranking import PersonalRanking, window
 from bot.ratings import DISLIKE, LIKE, Ratings
-from bot.subscriptions import RANK_RESET, Subscriptions, describe
+from bot.subscriptions import RANK_RESET, describe
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class Commands:
         settings: Settings,
         archive: Archive,
         summaries: SummaryService,
-        subscriptions: Subscriptions,
+        subscriptions: SubscriptionStore,
         now: Callable[[], datetime],
         *,
         ranking: PersonalRanking | None = None,
@@ -169,8 +169,8 @@ class Commands:
         texts = COMMAND_DESCRIPTIONS[catalogue_language(language)]
         return [(name, texts[name]) for name in self.NAMES]
 
-    def language_of(self, ctx: ChatContext) -> str:
-        row = self.subscriptions.get(ctx.target)
+    async def language_of(self, ctx: ChatContext) -> str:
+        row = await self.subscriptions.get(ctx.target)
         return row.language if row else self.settings.default_language
 
     async def handle_text(
@@ -181,12 +181,14 @@ class Commands:
             return None
         name, args = parsed
         if name not in self._handlers:
-            return Reply(text=t("unknown_command", self.language_of(ctx), name=name), is_error=True)
+            return Reply(
+                text=t("unknown_command", await self.language_of(ctx), name=name), is_error=True
+            )
         return await self.run(name, args, ctx)
 
     async def run(self, name: str, args: str, ctx: ChatContext) -> Reply:
         """Run one command; every failure becomes a friendly error reply."""
-        language = self.language_of(ctx)
+        language = await self.language_of(ctx)
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
@@ -203,9 +205,9 @@ class Commands:
 
     # --- reading commands -------------------------------------------------------------
 
-    def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
+    async def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
         """Cards with whatever summaries are cached (never waits for an LLM)."""
-        cached = self.summaries.cached([fp.paper for fp in featured], language)
+        cached = await self.summaries.cached([fp.paper for fp in featured], language)
         return tuple(build_card(fp, cached.get(fp.paper.arxiv_id), language) for fp in featured)
 
     async def _today(self, args: str, ctx: ChatContext, language: str) -> Reply:
@@ -230,7 +232,7 @@ class Commands:
         featured = await self.archive.day(day, now)
         if not featured:
             return Reply(text=t("no_papers_day", language, day=day.isoformat()), day=day)
-        row = self.subscriptions.get(ctx.target)
+        row = await self.subscriptions.get(ctx.target)
         featured = await self.ranking.order_for_chat(featured, row)
         if row is not None and row.rank == "personal":
             intro_key = "today_intro_personal"
@@ -240,7 +242,7 @@ class Commands:
         return Reply(
             title=t("today_title", language, day=day.isoformat()),
             text=intro,
-            cards=self.cards(featured, language),
+            cards=await self.cards(featured, language),
             style="compact",
             day=day,
             buttons=(Button(t("button_hf", language), url=hf_day_url(day)),),
@@ -255,7 +257,7 @@ class Commands:
         intro = ""
         if not featured:
             # Nothing in that window (the source has no recent days): use the archive's last.
-            stored = self.archive.stored_days()
+            stored = await self.archive.stored_days()
             if not stored or stored[-1] >= start:
                 return Reply(text=t("top_empty", language, start=start, end=end))
             intro = t("top_empty", language, start=start, end=end) + "\n"
@@ -265,7 +267,7 @@ class Commands:
         return Reply(
             title=t("top_title", language, n=len(featured), period=t(period, language)),
             text=intro + t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
-            cards=self.cards(featured, language),
+            cards=await self.cards(featured, language),
             style="compact",
         )
 
@@ -278,15 +280,15 @@ class Commands:
             await self.archive.todays_digest_date(self.now())
         except SourceUnavailable as exc:
             log.info("searching the stored archive only: %s", exc)
-        featured = self.archive.search(args, limit=10)
+        featured = await self.archive.search(args, limit=10)
         if not featured:
-            empty = not self.archive.stored_days()
+            empty = not await self.archive.stored_days()
             key = "search_empty_archive" if empty else "search_empty"
             return Reply(text=t(key, language, query=args))
         return Reply(
             title=t("search_title", language, query=args),
             text=t("search_intro", language, count=len(featured), query=args),
-            cards=self.cards(featured, language),
+            cards=await self.cards(featured, language),
             style="compact",
         )
 
@@ -295,7 +297,7 @@ class Commands:
         featured = await self.archive.paper(arxiv_id)
         if featured is None:
             raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
-        (card,) = self.cards([featured], language)
+        (card,) = await self.cards([featured], language)
         buttons = [
             Button(t("button_arxiv", language), url=card.arxiv_url),
             Button(t("button_hf", language), url=card.hf_url),
@@ -365,13 +367,13 @@ class Commands:
         try:
             end = await self.archive.todays_digest_date(now)
         except SourceUnavailable:
-            stored = self.archive.stored_days()
+            stored = await self.archive.stored_days()
             if not stored:
                 raise
             end = stored[-1]
         start, end = window(end)
-        row = self.subscriptions.get(ctx.target)
-        include = row.include_keywords if row else []
+        row = await self.subscriptions.get(ctx.target)
+        include = row.include_keywords if row else ()
         featured = await self.ranking.for_you(ctx.target, include, end, n)
         if featured is None:
             return Reply(text=t("foryou_cold", language))
@@ -380,7 +382,7 @@ class Commands:
         return Reply(
             title=t("foryou_title", language),
             text=t("foryou_intro", language, count=len(featured), start=start, end=end),
-            cards=self.cards(featured, language),
+            cards=await self.cards(featured, language),
             style="compact",
         )
 
@@ -404,13 +406,13 @@ class Commands:
 
     async def _subscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
         await self.require_admin(ctx, language)
-        row, changed = self.subscriptions.subscribe(ctx.target, ctx.chat_title)
+        row, changed = await self.subscriptions.subscribe(ctx.target, ctx.chat_title)
         key = "subscribed" if changed else "already_subscribed"
         return Reply(text=t(key, row.language, time=row.post_time, timezone=row.timezone))
 
-    def settings_shortcuts(self, row: SubscriptionRow | None, language: str) -> tuple[Button, ...]:
+    def settings_shortcuts(self, row: Subscription | None, language: str) -> tuple[Button, ...]:
         """One-tap changes under /settings; they run as commands, so admin checks still apply."""
-        subscribed = row is not None and row.subscribed and row.active
+        subscribed = row is not None and row.receiving
         style = row.style if row else self.settings.default_style
         other_style = "cards" if style == "compact" else "compact"
         other_language = "en" if catalogue_language(language) == "ko" else "ko"
@@ -437,13 +439,13 @@ class Commands:
 
     async def _unsubscribe(self, args: str, ctx: ChatContext, language: str) -> Reply:
         await self.require_admin(ctx, language)
-        if self.subscriptions.unsubscribe(ctx.target):
+        if await self.subscriptions.unsubscribe(ctx.target):
             return Reply(text=t("unsubscribed", language))
         return Reply(text=t("not_subscribed", language))
 
     async def _settings(self, args: str, ctx: ChatContext, language: str) -> Reply:
         if not args:
-            row = self.subscriptions.get(ctx.target)
+            row = await self.subscriptions.get(ctx.target)
             shown = describe(row, self.settings, language)
             return Reply(
                 title=t("settings_title", language),
@@ -454,7 +456,7 @@ class Commands:
         if not value.strip():
             raise BadArgument(t("settings_help", language))
         await self.require_admin(ctx, language)
-        name, stored = self.subscriptions.set(ctx.target, key, value, language)
+        name, stored = await self.subscriptions.set(ctx.target, key, value, language)
         if name == "rank" and stored == RANK_RESET:
             forgotten = await self.ranking.ratings.forget(ctx.target)
             return Reply(text=t("rank_reset", language, count=forgotten))

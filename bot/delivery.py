@@ -1,8 +1,10 @@
-"""The morning post: which subscriptions are due, the delivery ledger, the fan-out.
+"""The morning post: which subscriptions are due, and the fan-out.
 
 The scheduler is only a clock: every tick asks ``Delivery.tick(now)``. "Who is due" and "who got
-what" live in the database, where the unique (subscription, day) ledger row decides races, so a
-restart neither re-posts nor skips.
+what" live in the database, where the unique (subscription, day) ledger row (``bot/ledger.py``)
+decides races, so a restart neither re-posts nor skips. This module sees only plain
+``Subscription``/``DeliveryRecord`` objects, through the ``SubscriptionStore`` and
+``DeliveryLedger`` ports.
 """
 
 from __future__ import annotations
@@ -14,27 +16,26 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
-
 from bot.archive import Archive
 from bot.cards import because_line, build_card
-from bot.db import Database
-from bot.domain import Card, FeaturedPaper, Reply, Style, Target
+from bot.domain import Card, FeaturedPaper, Reply, Style, Subscription, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
-from bot.models import DeliveryRow, SubscriptionRow, utcnow
-from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, Publisher, ThreadGone
+from bot.ports import (
+    ChatMoved,
+    ChatUnreachable,
+    DeliveryError,
+    DeliveryLedger,
+    Publisher,
+    SubscriptionStore,
+    ThreadGone,
+)
 from bot.ranking import PersonalRanking
 from bot.ratings import Ratings
-from bot.subscriptions import Subscriptions, local_post_moment
+from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -50,13 +51,13 @@ class TickReport:
     renders: int = 0
 
 
-def is_due(row: SubscriptionRow, now: datetime, catchup: timedelta) -> bool:
+def is_due(sub: Subscription, now: datetime, catchup: timedelta) -> bool:
     """Local time has reached the post time today, and not by more than the catch-up window."""
-    moment = local_post_moment(row, now)
+    moment = local_post_moment(sub, now)
     return moment <= now <= moment + catchup
 
 
-def select_cards(cards: Sequence[Card], row: SubscriptionRow) -> list[Card]:
+def select_cards(cards: Sequence[Card], row: Subscription) -> list[Card]:
     """Apply a subscription's filters: minimum votes, keywords in/out, top N."""
 
     def text_of(card: Card) -> str:
@@ -77,103 +78,15 @@ def select_cards(cards: Sequence[Card], row: SubscriptionRow) -> list[Card]:
     return chosen[: max(row.top_n, 1)]
 
 
-class Ledger:
-    """Delivery rows: claimed before sending, progress after every message, done at the end."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    @staticmethod
-    def _find(session: Session, sub_id: int, day: date) -> DeliveryRow | None:
-        return session.exec(
-            select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day)
-        ).first()
-
-    def done(self, sub_id: int, day: date) -> bool:
-        with self.db.session() as session:
-            row = self._find(session, sub_id, day)
-            return row is not None and row.status == "done"
-
-    def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRow | None:
-        """Take the (subscription, day) row for sending, or None if done or held by another."""
-        with self.db.session() as session:
-            row = self._find(session, sub_id, day)
-            if row is None:
-                row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
-                session.add(row)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                    return None
-                session.refresh(row)
-                return row
-            if row.status == "done" or row.attempts >= MAX_ATTEMPTS:
-                return None
-            if row.status == "claimed" and now - row.claimed_at < LEASE:
-                return None  # another worker holds it (or a crash: the lease will expire)
-            # failed earlier, or a stale claim: take it over, guarded against a concurrent taker
-            result = session.exec(
-                update(DeliveryRow)
-                .where(
-                    col(DeliveryRow.id) == row.id,
-                    col(DeliveryRow.claimed_at) == row.claimed_at,
-                    col(DeliveryRow.status) == row.status,
-                )
-                .values(status="claimed", claimed_at=now, attempts=row.attempts + 1)
-            )
-            session.commit()
-            if result.rowcount != 1:
-                return None
-            session.refresh(row)
-            return row
-
-    def progress(
-        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
-    ) -> None:
-        with self.db.session() as session:
-            row = session.get(DeliveryRow, delivery_id)
-            assert row is not None
-            row.messages_sent = sent
-            row.messages_total = total
-            if sent_id is not None:
-                row.sent_ids = [*row.sent_ids, sent_id]
-            row.claimed_at = now  # renew the lease while we are making progress
-            session.add(row)
-            session.commit()
-
-    def finish(
-        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
-    ) -> None:
-        with self.db.session() as session:
-            row = session.get(DeliveryRow, delivery_id)
-            assert row is not None
-            row.status = status
-            if total is not None:
-                row.messages_total = total
-            row.last_error = error[:500] if error else None
-            if status == "done":
-                row.finished_at = utcnow()
-            session.add(row)
-            session.commit()
-
-    def rows(self, sub_id: int | None = None) -> list[DeliveryRow]:
-        with self.db.session() as session:
-            query = select(DeliveryRow).order_by(col(DeliveryRow.id))
-            if sub_id is not None:
-                query = query.where(DeliveryRow.subscription_id == sub_id)
-            return list(session.exec(query).all())
-
-
 class Delivery:
     """Fans today's digest out to every due subscription through the platforms' publishers."""
 
     def __init__(
         self,
-        db: Database,
         archive: Archive,
         summaries: SummaryService,
-        subscriptions: Subscriptions,
+        subscriptions: SubscriptionStore,
+        ledger: DeliveryLedger,
         now: Callable[[], datetime],
         *,
         catchup: timedelta = timedelta(hours=12),
@@ -181,10 +94,10 @@ class Delivery:
         ranking: PersonalRanking | None = None,
     ) -> None:
         self.archive = archive
-        self.ranking = ranking or PersonalRanking(Ratings(db))
+        self.ranking = ranking or PersonalRanking(Ratings(archive.db))
         self.summaries = summaries
         self.subscriptions = subscriptions
-        self.ledger = Ledger(db)
+        self.ledger = ledger
         self.now = now
         self.catchup = catchup
         self.concurrency = max(concurrency, 1)
@@ -199,7 +112,7 @@ class Delivery:
         report = TickReport()
         candidates = [
             row
-            for row in self.subscriptions.deliverable(set(self.publishers))
+            for row in await self.subscriptions.deliverable(set(self.publishers))
             if is_due(row, now, self.catchup)
         ]
         if not candidates:
@@ -212,7 +125,7 @@ class Delivery:
             log.warning("morning post postponed, source unavailable: %s", exc)
             return report
         report.day = day
-        due = [row for row in candidates if not self.ledger.done(row.id or 0, day)]
+        due = [row for row in candidates if not await self.ledger.done(row.id, day)]
         report.due = len(due)
         if not due:
             return report
@@ -220,7 +133,7 @@ class Delivery:
         renders: dict[tuple[Any, ...], list[Any]] = {}
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(row: SubscriptionRow) -> None:
+        async def deliver(row: Subscription) -> None:
             async with gate:  # the platforms' rate limiters pace what this lets through
                 cards = cards_by_language[row.language]
                 await self._deliver(row, day, now, featured, cards, renders, report)
@@ -233,7 +146,8 @@ class Delivery:
         """Between posts, make today's digest's summaries for every language in use."""
         if not self.summaries.enabled:
             return
-        languages = {row.language for row in self.subscriptions.deliverable(set(self.publishers))}
+        deliverable = await self.subscriptions.deliverable(set(self.publishers))
+        languages = {row.language for row in deliverable}
         if not languages:
             return
         try:
@@ -260,7 +174,7 @@ class Delivery:
         return result
 
     async def cards_for_chat(
-        self, featured: Sequence[FeaturedPaper], cards: Sequence[Card], row: SubscriptionRow
+        self, featured: Sequence[FeaturedPaper], cards: Sequence[Card], row: Subscription
     ) -> list[Card]:
         """The day's cards in this chat's order (``rank personal``), with their "because" line."""
         try:
@@ -279,7 +193,7 @@ class Delivery:
     def _render(
         self,
         publisher: Publisher,
-        row: SubscriptionRow,
+        row: Subscription,
         day: date,
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
@@ -321,7 +235,7 @@ class Delivery:
 
     async def _deliver(
         self,
-        row: SubscriptionRow,
+        row: Subscription,
         day: date,
         now: datetime,
         featured: Sequence[FeaturedPaper],
@@ -329,17 +243,17 @@ class Delivery:
         renders: dict[tuple[Any, ...], list[Any]],
         report: TickReport,
     ) -> None:
-        sub_id = row.id or 0
+        sub_id = row.id
         publisher = self.publishers[row.platform]
-        claim = self.ledger.claim(sub_id, day, now)
+        claim = await self.ledger.claim(sub_id, day, now)
         if claim is None:
             report.skipped.append(sub_id)
             return
-        delivery_id = claim.id or 0
+        delivery_id = claim.id
         if row.rank == "personal":
             cards = await self.cards_for_chat(featured, cards, row)
         messages = self._render(publisher, row, day, cards, renders)
-        target = Target(row.platform, row.chat_id, row.thread_id or None)
+        target = row.target
         sent = claim.messages_sent
         redirects = 0
         try:
@@ -350,14 +264,14 @@ class Delivery:
                     message_id = await publisher.send(target, messages[sent])
                 except ChatMoved as moved:
                     redirects += 1
-                    row = self.subscriptions.move(sub_id, moved.new_chat_id)
-                    target = Target(row.platform, row.chat_id, row.thread_id or None)
+                    row = await self.subscriptions.move(sub_id, moved.new_chat_id)
+                    target = row.target
                     log.info("subscription %s moved to chat %s", sub_id, row.chat_id)
                     continue
                 except ThreadGone:
                     redirects += 1
-                    row = self.subscriptions.save(
-                        sub_id, thread_id="", last_error="topic not found; using the main chat"
+                    row = await self.subscriptions.save(
+                        sub_id, thread_id=None, last_error="topic not found; using the main chat"
                     )
                     target = Target(row.platform, row.chat_id, None)
                     note = publisher.render(Reply(text=t("thread_gone_note", row.language)))
@@ -365,27 +279,27 @@ class Delivery:
                         await publisher.send(target, message)
                     continue
                 sent += 1
-                self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
+                await self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
         except ChatUnreachable as exc:
-            self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
+            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
             report.failed.append(sub_id)
-            if self.subscriptions.record_failure(sub_id, str(exc)):
+            if await self.subscriptions.record_failure(sub_id, str(exc)):
                 report.deactivated.append(sub_id)
                 log.warning("subscription %s deactivated: %s", sub_id, exc)
                 await self._tell_deactivated(publisher, target)
             return
         except DeliveryError as exc:
-            self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
+            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
             report.failed.append(sub_id)
             log.warning("delivery to subscription %s failed: %s", sub_id, exc)
             return
         except Exception as exc:  # one chat never holds up the others
             log.exception("delivery to subscription %s failed", sub_id)
             error = f"{type(exc).__name__}: {exc}"
-            self.ledger.finish(delivery_id, "failed", error, total=len(messages))
+            await self.ledger.finish(delivery_id, "failed", error, total=len(messages))
             report.failed.append(sub_id)
             return
-        self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
-        self.ledger.finish(delivery_id, "done")
-        self.subscriptions.record_success(sub_id)
+        await self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
+        await self.ledger.finish(delivery_id, "done")
+        await self.subscriptions.record_success(sub_id)
         report.delivered.append(sub_id)

@@ -145,3 +145,58 @@ class Target:
     platform: str
     chat_id: str
     thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat, channel or topic and its settings, as the core sees it (never a table row).
+
+    ``thread_id`` is None for "no topic". ``id`` is 0 for a chat that has no stored row yet.
+    """
+
+    id: int
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+    chat_title: str | None = None
+    post_time: str = "09:00"
+    timezone: str = "UTC"
+    language: str = "en"
+    style: str = "compact"
+    top_n: int = 10
+    min_votes: int = 0
+    include_keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    empty_note: bool = False
+    paused: bool = False
+    rank: str = "votes"  # votes | personal
+    subscribed: bool = False
+    active: bool = True
+    failure_count: int = 0
+    last_error: str | None = None
+
+    @property
+    def target(self) -> Target:
+        return Target(self.platform, self.chat_id, self.thread_id)
+
+    @property
+    def receiving(self) -> bool:
+        """Subscribed and not deactivated (paused chats still count as subscribed)."""
+        return self.subscribed and self.active
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One ledger entry: one digest day to one subscription, and how far sending got."""
+
+    id: int
+    subscription_id: int
+    day: date
+    status: str  # claimed | done | failed
+    claimed_at: datetime
+    finished_at: datetime | None = None
+    messages_total: int = 0
+    messages_sent: int = 0
+    sent_ids: tuple[str, ...] = ()
+    attempts: int = 0
+    last_error: str | None = None

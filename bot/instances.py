@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
@@ -149,7 +149,7 @@ class Instances:
         finally:
             if self._guard is not None:
                 guard, self._guard = self._guard, None
-                await self.db.call(guard.invalidate)  # really close it: frees the lock
+                await self.db.call(lambda: _release_identity(guard))
 
     async def alive(self) -> set[str]:
         """Identities whose heartbeat is fresh and that have not stopped."""
@@ -297,3 +297,18 @@ class Leadership:
                 await self.on_deposed()
             finally:
                 await self.leases.release(self.name, self.holder)
+
+
+def _release_identity(guard: Connection) -> None:
+    """Unlock the identity, then really close the connection (it never goes back to the pool).
+
+    Unlocking first makes the release synchronous: a closed socket alone frees the lock only
+    when the server's backend notices, which a restart on a loaded machine can beat.
+    """
+    try:
+        guard.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+        guard.commit()
+    except SQLAlchemyError:  # a dead connection holds no lock any more
+        pass
+    finally:
+        guard.invalidate()

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from bot.domain import FeaturedPaper, PaperInfo, Reply, Summary, Target
+from bot.domain import (
+    DeliveryRecord,
+    FeaturedPaper,
+    PaperInfo,
+    Reply,
+    Subscription,
+    Summary,
+    Target,
+)
 
 
 class PaperSource(Protocol):
@@ -35,6 +43,60 @@ class Publisher(Protocol):
     def render(self, reply: Reply) -> list[Any]: ...
 
     async def send(self, target: Target, message: Any) -> str: ...
+
+
+class SubscriptionStore(Protocol):
+    """Where subscriptions live. Every method is async: storage never blocks the event loop."""
+
+    async def get(self, target: Target) -> Subscription | None: ...
+
+    async def by_id(self, sub_id: int) -> Subscription:
+        """Raises ``NotFound``."""
+        ...
+
+    async def list_all(self, platform: str | None = None) -> list[Subscription]: ...
+
+    async def deliverable(self, platforms: set[str]) -> list[Subscription]: ...
+
+    async def ensure(self, target: Target, title: str | None = None) -> Subscription: ...
+
+    async def subscribe(
+        self, target: Target, title: str | None = None
+    ) -> tuple[Subscription, bool]: ...
+
+    async def unsubscribe(self, target: Target) -> bool: ...
+
+    async def set(
+        self, target: Target, key: str, raw: str, language: str = "en"
+    ) -> tuple[str, Any]: ...
+
+    async def save(self, sub_id: int, **changes: Any) -> Subscription: ...
+
+    async def remove(self, sub_id: int) -> None: ...
+
+    async def record_failure(self, sub_id: int, error: str) -> bool: ...
+
+    async def record_success(self, sub_id: int) -> None: ...
+
+    async def move(self, sub_id: int, new_chat_id: str) -> Subscription: ...
+
+
+class DeliveryLedger(Protocol):
+    """Who got which day: claimed before sending, progress per message, done at the end."""
+
+    async def done(self, sub_id: int, day: date) -> bool: ...
+
+    async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None: ...
+
+    async def progress(
+        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
+    ) -> None: ...
+
+    async def finish(
+        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
+    ) -> None: ...
+
+    async def records(self, sub_id: int | None = None) -> list[DeliveryRecord]: ...
 
 
 class DeliveryError(Exception):

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
 
-from bot.domain import FeaturedPaper, PaperInfo, Target
+from bot.domain import FeaturedPaper, PaperInfo, Subscription, Target
 from bot.ratings import Ratings
 
 log = logging.getLogger(__name__)
@@ -323,20 +323,6 @@ def ratings_version(profile: dict[str, int], include_keywords: Sequence[str]) ->
     return hashlib.blake2b(material.encode(), digest_size=12).hexdigest()
 
 
-class Subscription(Protocol):
-    """What ranking needs of a chat's settings row (``SubscriptionRow`` has it)."""
-
-    platform: str
-    chat_id: str
-    thread_id: str
-    rank: str
-    include_keywords: list[str]
-
-
-def target_of(row: Subscription) -> Target:
-    return Target(row.platform, row.chat_id, row.thread_id or None)
-
-
 class PersonalRanking:
     """The async face of ranking for commands and the morning post."""
 
@@ -372,7 +358,7 @@ class PersonalRanking:
         """
         if subscription is None or subscription.rank != "personal" or not papers:
             return list(papers)
-        model = await self.model_for(target_of(subscription), subscription.include_keywords)
+        model = await self.model_for(subscription.target, subscription.include_keywords)
         if model is None:
             return list(papers)
         return await asyncio.to_thread(self.ranker.order, model, papers)

@@ -7,20 +7,21 @@ subscribing keeps a row with ``subscribed=False`` so its language still applies 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.db import Database
-from bot.domain import STYLES, Target
+from bot.domain import STYLES, Subscription, Target
 from bot.errors import BadArgument, NotFound
 from bot.i18n import t
-from bot.models import SubscriptionRow, utcnow
+from bot.models import DeliveryRow, SubscriptionRow, utcnow
 
 MAX_TOP = 50
 MAX_KEYWORDS = 20
@@ -155,150 +156,224 @@ def new_row(target: Target, defaults: Settings, title: str | None = None) -> Sub
     )
 
 
-def describe(row: SubscriptionRow | None, defaults: Settings, language: str) -> str:
+def to_subscription(row: SubscriptionRow) -> Subscription:
+    """The one place a table row becomes the core's plain ``Subscription``."""
+    return Subscription(
+        id=row.id or 0,
+        platform=row.platform,
+        chat_id=row.chat_id,
+        thread_id=row.thread_id or None,
+        chat_title=row.chat_title,
+        post_time=row.post_time,
+        timezone=row.timezone,
+        language=row.language,
+        style=row.style,
+        top_n=row.top_n,
+        min_votes=row.min_votes,
+        include_keywords=tuple(row.include_keywords or ()),
+        exclude_keywords=tuple(row.exclude_keywords or ()),
+        empty_note=row.empty_note,
+        paused=row.paused,
+        rank=row.rank,
+        subscribed=row.subscribed,
+        active=row.active,
+        failure_count=row.failure_count,
+        last_error=row.last_error,
+    )
+
+
+def default_subscription(target: Target, defaults: Settings) -> Subscription:
+    """What a chat without a stored row gets: the configured defaults, not subscribed."""
+    return to_subscription(new_row(target, defaults))
+
+
+def describe(sub: Subscription | None, defaults: Settings, language: str) -> str:
     """The settings of a chat as the lines ``/settings`` shows."""
 
     def flag(value: bool) -> str:
         return t("yes" if value else "no", language)
 
-    def words(values: list[str]) -> str:
+    def words(values: Sequence[str]) -> str:
         return ", ".join(values) if values else t("none", language)
 
-    if row is None:
-        row = new_row(Target("", ""), defaults)
+    if sub is None:
+        sub = default_subscription(Target("", ""), defaults)
     return t(
         "settings_show",
         language,
-        subscribed=flag(row.subscribed and row.active),
-        time=row.post_time,
-        timezone=row.timezone,
-        language=row.language,
-        style=row.style,
-        top=row.top_n,
-        minvotes=row.min_votes,
-        include=words(row.include_keywords),
-        exclude=words(row.exclude_keywords),
-        emptynote=flag(row.empty_note),
-        paused=flag(row.paused),
-        rank=t(f"rank_{row.rank}", language) if row.rank in RANK_VALUES else row.rank,
+        subscribed=flag(sub.receiving),
+        time=sub.post_time,
+        timezone=sub.timezone,
+        language=sub.language,
+        style=sub.style,
+        top=sub.top_n,
+        minvotes=sub.min_votes,
+        include=words(sub.include_keywords),
+        exclude=words(sub.exclude_keywords),
+        emptynote=flag(sub.empty_note),
+        paused=flag(sub.paused),
+        rank=t(f"rank_{sub.rank}", language) if sub.rank in RANK_VALUES else sub.rank,
     )
 
 
+# --- the repository: sync bodies, each run on the database's thread pool ------------------------
+
+
+def _find(session: Session, target: Target) -> SubscriptionRow | None:
+    return session.exec(
+        select(SubscriptionRow).where(
+            SubscriptionRow.platform == target.platform,
+            SubscriptionRow.chat_id == target.chat_id,
+            SubscriptionRow.thread_id == (target.thread_id or ""),
+        )
+    ).first()
+
+
+def _get_row(session: Session, sub_id: int) -> SubscriptionRow:
+    row = session.get(SubscriptionRow, sub_id)
+    if row is None:
+        raise NotFound(f"There is no subscription #{sub_id}.")
+    return row
+
+
+def _ensure(
+    session: Session, target: Target, defaults: Settings, title: str | None
+) -> SubscriptionRow:
+    existing = _find(session, target)
+    if existing is not None:
+        return existing
+    row = new_row(target, defaults, title)
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # created concurrently
+        session.rollback()
+        found = _find(session, target)
+        assert found is not None
+        return found
+    session.refresh(row)
+    return row
+
+
+def _save(session: Session, sub_id: int, changes: dict[str, Any]) -> SubscriptionRow:
+    row = _get_row(session, sub_id)
+    for name, value in changes.items():
+        if name in ("include_keywords", "exclude_keywords"):
+            value = list(value)
+        elif name == "thread_id":
+            value = value or ""
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
 class Subscriptions:
-    """Reads and writes subscription rows; shared by commands, delivery and the CLI."""
+    """The subscription repository (``SubscriptionStore``): async methods, plain objects out.
+
+    Each method runs its queries in one session on ``Database.run``'s thread pool.
+    """
 
     def __init__(self, db: Database, defaults: Settings) -> None:
         self.db = db
         self.defaults = defaults
 
-    def get(self, target: Target) -> SubscriptionRow | None:
-        with self.db.session() as session:
-            return session.exec(
-                select(SubscriptionRow).where(
-                    SubscriptionRow.platform == target.platform,
-                    SubscriptionRow.chat_id == target.chat_id,
-                    SubscriptionRow.thread_id == (target.thread_id or ""),
-                )
-            ).first()
+    async def get(self, target: Target) -> Subscription | None:
+        def work(session: Session) -> Subscription | None:
+            row = _find(session, target)
+            return to_subscription(row) if row else None
 
-    def by_id(self, sub_id: int) -> SubscriptionRow:
-        with self.db.session() as session:
-            row = session.get(SubscriptionRow, sub_id)
-            if row is None:
-                raise NotFound(f"There is no subscription #{sub_id}.")
-            return row
+        return await self.db.run(work)
 
-    def list_all(self, platform: str | None = None) -> list[SubscriptionRow]:
-        with self.db.session() as session:
+    async def by_id(self, sub_id: int) -> Subscription:
+        return await self.db.run(lambda session: to_subscription(_get_row(session, sub_id)))
+
+    async def list_all(self, platform: str | None = None) -> list[Subscription]:
+        def work(session: Session) -> list[Subscription]:
             query = select(SubscriptionRow).order_by(col(SubscriptionRow.id))
             if platform:
                 query = query.where(SubscriptionRow.platform == platform)
-            return list(session.exec(query).all())
+            return [to_subscription(row) for row in session.exec(query).all()]
 
-    def deliverable(self, platforms: set[str]) -> list[SubscriptionRow]:
+        return await self.db.run(work)
+
+    async def deliverable(self, platforms: set[str]) -> list[Subscription]:
         """Subscribed, active and not paused, on a platform that can send right now."""
-        with self.db.session() as session:
-            return list(
-                session.exec(
-                    select(SubscriptionRow)
-                    .where(
-                        col(SubscriptionRow.subscribed).is_(True),
-                        col(SubscriptionRow.active).is_(True),
-                        col(SubscriptionRow.paused).is_(False),
-                        col(SubscriptionRow.platform).in_(sorted(platforms)),
-                    )
-                    .order_by(col(SubscriptionRow.id))
-                ).all()
-            )
 
-    def ensure(self, target: Target, title: str | None = None) -> SubscriptionRow:
-        """The chat's row, created (not subscribed) if it has none."""
-        existing = self.get(target)
-        if existing is not None:
-            return existing
-        with self.db.session() as session:
-            row = new_row(target, self.defaults, title)
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # created concurrently
-                session.rollback()
-                found = self.get(target)
-                assert found is not None
-                return found
-            session.refresh(row)
-            return row
+        def work(session: Session) -> list[Subscription]:
+            rows = session.exec(
+                select(SubscriptionRow)
+                .where(
+                    col(SubscriptionRow.subscribed).is_(True),
+                    col(SubscriptionRow.active).is_(True),
+                    col(SubscriptionRow.paused).is_(False),
+                    col(SubscriptionRow.platform).in_(sorted(platforms)),
+                )
+                .order_by(col(SubscriptionRow.id))
+            ).all()
+            return [to_subscription(row) for row in rows]
 
-    def subscribe(self, target: Target, title: str | None = None) -> tuple[SubscriptionRow, bool]:
-        """Subscribe (or re-activate) a chat; returns the row and whether anything changed."""
-        row = self.ensure(target, title)
-        if row.subscribed and row.active:
-            return row, False
-        return self.save(
-            row.id or 0,
-            subscribed=True,
-            active=True,
-            failure_count=0,
-            last_error=None,
-            chat_title=title or row.chat_title,
-        ), True
+        return await self.db.run(work)
 
-    def unsubscribe(self, target: Target) -> bool:
-        row = self.get(target)
-        if row is None or not row.subscribed:
-            return False
-        self.save(row.id or 0, subscribed=False)
-        return True
+    async def ensure(self, target: Target, title: str | None = None) -> Subscription:
+        """The chat's subscription, created (not subscribed) if it has none."""
+        return await self.db.run(
+            lambda session: to_subscription(_ensure(session, target, self.defaults, title))
+        )
 
-    def set(self, target: Target, key: str, raw: str, language: str = "en") -> tuple[str, Any]:
+    async def subscribe(
+        self, target: Target, title: str | None = None
+    ) -> tuple[Subscription, bool]:
+        """Subscribe (or re-activate) a chat; returns it and whether anything changed."""
+
+        def work(session: Session) -> tuple[Subscription, bool]:
+            row = _ensure(session, target, self.defaults, title)
+            if row.subscribed and row.active:
+                return to_subscription(row), False
+            changes = {
+                "subscribed": True,
+                "active": True,
+                "failure_count": 0,
+                "last_error": None,
+                "chat_title": title or row.chat_title,
+            }
+            return to_subscription(_save(session, row.id or 0, changes)), True
+
+        return await self.db.run(work)
+
+    async def unsubscribe(self, target: Target) -> bool:
+        def work(session: Session) -> bool:
+            row = _find(session, target)
+            if row is None or not row.subscribed:
+                return False
+            _save(session, row.id or 0, {"subscribed": False})
+            return True
+
+        return await self.db.run(work)
+
+    async def set(
+        self, target: Target, key: str, raw: str, language: str = "en"
+    ) -> tuple[str, Any]:
         """Apply ``/settings KEY VALUE`` to a chat; returns the setting name and stored value."""
         spec, value = parse_setting(key, raw, language)
         if spec.key == "rank" and value == RANK_RESET:
             return spec.key, value  # an action, not a value: Commands forgets the ratings
-        row = self.ensure(target)
-        self.save(row.id or 0, **{spec.column: value})
+
+        def work(session: Session) -> None:
+            row = _ensure(session, target, self.defaults, None)
+            _save(session, row.id or 0, {spec.column: value})
+
+        await self.db.run(work)
         return spec.key, value
 
-    def save(self, sub_id: int, **changes: Any) -> SubscriptionRow:
-        with self.db.session() as session:
-            row = session.get(SubscriptionRow, sub_id)
-            if row is None:
-                raise NotFound(f"There is no subscription #{sub_id}.")
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.updated_at = utcnow()
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-            return row
+    async def save(self, sub_id: int, **changes: Any) -> Subscription:
+        return await self.db.run(lambda session: to_subscription(_save(session, sub_id, changes)))
 
-    def remove(self, sub_id: int) -> None:
-        from bot.models import DeliveryRow
-
-        with self.db.session() as session:
-            row = session.get(SubscriptionRow, sub_id)
-            if row is None:
-                raise NotFound(f"There is no subscription #{sub_id}.")
+    async def remove(self, sub_id: int) -> None:
+        def work(session: Session) -> None:
+            row = _get_row(session, sub_id)
             for delivery in session.exec(
                 select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id)
             ).all():
@@ -306,9 +381,12 @@ class Subscriptions:
             session.delete(row)
             session.commit()
 
-    def record_failure(self, sub_id: int, error: str) -> bool:
+        await self.db.run(work)
+
+    async def record_failure(self, sub_id: int, error: str) -> bool:
         """Count a failure to reach the chat; returns True when it got deactivated."""
-        with self.db.session() as session:
+
+        def work(session: Session) -> bool:
             row = session.get(SubscriptionRow, sub_id)
             if row is None:
                 return False
@@ -321,8 +399,10 @@ class Subscriptions:
             session.commit()
             return not row.active
 
-    def record_success(self, sub_id: int) -> None:
-        with self.db.session() as session:
+        return await self.db.run(work)
+
+    async def record_success(self, sub_id: int) -> None:
+        def work(session: Session) -> None:
             row = session.get(SubscriptionRow, sub_id)
             if row is not None and row.failure_count:
                 row.failure_count = 0
@@ -330,19 +410,27 @@ class Subscriptions:
                 session.add(row)
                 session.commit()
 
-    def move(self, sub_id: int, new_chat_id: str) -> SubscriptionRow:
+        await self.db.run(work)
+
+    async def move(self, sub_id: int, new_chat_id: str) -> Subscription:
         """A chat got a new id (Telegram group → supergroup): follow it."""
-        row = self.by_id(sub_id)
-        clash = self.get(Target(row.platform, new_chat_id, row.thread_id or None))
-        if clash is not None and clash.id != sub_id:
-            # The new chat already has a row: keep that one, retire the old id.
-            self.save(sub_id, active=False, last_error=f"moved to {new_chat_id}")
-            return self.save(clash.id or 0, subscribed=row.subscribed, active=True)
-        return self.save(sub_id, chat_id=new_chat_id)
+
+        def work(session: Session) -> Subscription:
+            row = _get_row(session, sub_id)
+            clash = _find(session, Target(row.platform, new_chat_id, row.thread_id or None))
+            if clash is not None and clash.id != sub_id:
+                # The new chat already has a row: keep that one, retire the old id.
+                subscribed = row.subscribed
+                _save(session, sub_id, {"active": False, "last_error": f"moved to {new_chat_id}"})
+                changes = {"subscribed": subscribed, "active": True}
+                return to_subscription(_save(session, clash.id or 0, changes))
+            return to_subscription(_save(session, sub_id, {"chat_id": new_chat_id}))
+
+        return await self.db.run(work)
 
 
-def local_post_moment(row: SubscriptionRow, now: datetime) -> datetime:
+def local_post_moment(sub: Subscription, now: datetime) -> datetime:
     """Today's post time in the subscription's timezone, as an aware datetime."""
-    local = now.astimezone(ZoneInfo(row.timezone))
-    hour, minute = (int(part) for part in row.post_time.split(":"))
+    local = now.astimezone(ZoneInfo(sub.timezone))
+    hour, minute = (int(part) for part in sub.post_time.split(":"))
     return local.replace(hour=hour, minute=minute, second=0, microsecond=0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.archive import upsert_papers
 from bot.cards import offline_summary
@@ -136,11 +136,11 @@ class SummaryService:
         if not self.enabled:
             return self.offline.summarize_now(papers, lang)
         try:
-            found = self._lookup(papers, lang)
+            found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; using offline summaries")
             return self.offline.summarize_now(papers, lang)
-        self._record(
+        await self._record(
             LlmUsageRow(at=self.now(), arxiv_id=aid, language=lang, model=self._model, event="hit")
             for aid in found
         )
@@ -155,7 +155,7 @@ class SummaryService:
             late = [aid for aid, task in tasks.items() if task in pending]
             if late:
                 log.warning("summaries of %s not ready within %gs", late, self.budget_seconds)
-                self._record(self._failed(aid, lang, "time budget exceeded") for aid in late)
+                await self._record(self._failed(aid, lang, "time budget exceeded") for aid in late)
         out: dict[str, Summary] = {}
         for paper in papers:
             summary = found.get(paper.arxiv_id) or results.get(paper.arxiv_id)
@@ -173,7 +173,7 @@ class SummaryService:
         papers = _unique(papers)
         lang = normalize_language(language)
         try:
-            found = self._lookup(papers, lang)
+            found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; nothing prepared")
             return 0
@@ -182,24 +182,27 @@ class SummaryService:
             await self.summarize(missing, lang)
         return len(missing)
 
-    def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
+    async def cached(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
         """Cached LLM summaries, offline for the rest: no LLM call, for instant rendering."""
         papers = _unique(papers)
         lang = normalize_language(language)
         found: dict[str, Summary] = {}
         if self.enabled and papers:
             try:
-                found = self._lookup(papers, lang)
+                found = await self._lookup(papers, lang)
             except SQLAlchemyError:
                 log.exception("summary cache unavailable; using offline summaries")
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
-    def stats(self, days: int = 14) -> list[UsageStats]:
+    async def stats(self, days: int = 14) -> list[UsageStats]:
         """Calls, cache hits, failures and tokens per UTC day for the last ``days`` days."""
         today = self.now().astimezone(UTC).date()
         start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
-        with self.db.session() as session:
-            rows = session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)).all()
+
+        def work(session: Session) -> list[LlmUsageRow]:
+            return list(session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)))
+
+        rows = await self.db.run(work)
         per_day: dict[date, dict[str, int]] = {}
         for row in rows:
             at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
@@ -244,11 +247,12 @@ class SummaryService:
                 summary, usage = await self._llm_summarizer.summarize_one(paper, lang)
             except LlmError as exc:
                 log.warning("LLM summary of %s [%s] failed: %s", paper.arxiv_id, lang, exc)
-                self._record([self._failed(paper.arxiv_id, lang, str(exc))])
+                await self._record([self._failed(paper.arxiv_id, lang, str(exc))])
                 return None
             except Exception as exc:  # never let one paper break a digest
                 log.exception("LLM summary of %s [%s] crashed", paper.arxiv_id, lang)
-                self._record([self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")])
+                failure = self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")
+                await self._record([failure])
                 return None
         log.info(
             "LLM summary of %s [%s] model=%s prompt_tokens=%d completion_tokens=%d",
@@ -258,7 +262,7 @@ class SummaryService:
             usage.prompt_tokens,
             usage.completion_tokens,
         )
-        self._record(
+        await self._record(
             [
                 LlmUsageRow(
                     at=self.now(),
@@ -271,20 +275,26 @@ class SummaryService:
                 )
             ]
         )
-        self._store(paper, summary)
+        await self._store(paper, summary)
         return summary
 
-    def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
+    async def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
         ids = [paper.arxiv_id for paper in papers]
-        with self.db.session() as session:
-            rows = session.exec(
-                select(SummaryRow).where(
-                    col(SummaryRow.arxiv_id).in_(ids),
-                    SummaryRow.language == lang,
-                    SummaryRow.prompt_version == PROMPT_VERSION,
-                    SummaryRow.model == self._model,
-                )
-            ).all()
+        model = self._model
+
+        def work(session: Session) -> list[SummaryRow]:
+            return list(
+                session.exec(
+                    select(SummaryRow).where(
+                        col(SummaryRow.arxiv_id).in_(ids),
+                        SummaryRow.language == lang,
+                        SummaryRow.prompt_version == PROMPT_VERSION,
+                        SummaryRow.model == model,
+                    )
+                ).all()
+            )
+
+        rows = await self.db.run(work)
         return {
             row.arxiv_id: Summary(
                 whats_new=row.whats_new,
@@ -296,7 +306,7 @@ class SummaryService:
             for row in rows
         }
 
-    def _store(self, paper: PaperInfo, summary: Summary) -> None:
+    async def _store(self, paper: PaperInfo, summary: Summary) -> None:
         """Cache a summary; a concurrent writer winning the race is fine."""
         row = SummaryRow(
             arxiv_id=paper.arxiv_id,
@@ -308,13 +318,17 @@ class SummaryService:
             performance_highlights=summary.performance_highlights or "",
             created_at=self.now(),
         )
+        stamp = self.now()
+
+        def work(session: Session) -> None:
+            if session.get(PaperRow, paper.arxiv_id) is None:
+                # the archive normally stored it already; the cache needs the row
+                upsert_papers(session, [paper], stamp)
+            session.add(row)
+            session.commit()
+
         try:
-            with self.db.session() as session:
-                if session.get(PaperRow, paper.arxiv_id) is None:
-                    # the archive normally stored it already; the cache needs the row
-                    upsert_papers(session, [paper], self.now())
-                session.add(row)
-                session.commit()
+            await self.db.run(work)
         except IntegrityError:
             log.info("summary of %s [%s] already cached", paper.arxiv_id, summary.language)
         except SQLAlchemyError:
@@ -330,14 +344,17 @@ class SummaryService:
             error=error[:500],
         )
 
-    def _record(self, rows: Iterable[LlmUsageRow]) -> None:
-        rows = list(rows)
+    async def _record(self, events: Iterable[LlmUsageRow]) -> None:
+        rows = list(events)
         if not rows:
             return
+
+        def work(session: Session) -> None:
+            session.add_all(rows)
+            session.commit()
+
         try:
-            with self.db.session() as session:
-                session.add_all(rows)
-                session.commit()
+            await self.db.run(work)
         except SQLAlchemyError:
             log.exception("could not record %d summarizer events", len(rows))
 

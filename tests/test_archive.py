@@ -238,7 +238,7 @@ async def test_source_down_serves_stored_day_but_reports_unknown_day(archive, hf
 async def test_backfill_and_stored_days(archive, hf):
     stored = await archive.backfill(date(2025, 1, 6), date(2025, 1, 20), at(date(2025, 1, 15), 9))
     assert stored == 3 + 2 + 3 + 3 + 10 + 0 + 0 + 3 + 3
-    assert archive.stored_days() == [
+    assert await archive.stored_days() == [
         date(2025, 1, 6),
         date(2025, 1, 7),
         date(2025, 1, 8),
@@ -277,20 +277,22 @@ async def test_search_finds_diffusion_with_latest_day(archive, hf):
     await archive.backfill(date(2025, 1, 6), date(2025, 1, 10), MONDAY_MORNING)
     await archive.day(date(2025, 6, 25), at(date(2025, 6, 26), 9))
 
-    results = archive.search("diffusion", limit=20)
+    results = await archive.search("diffusion", limit=20)
     ids = {fp.paper.arxiv_id for fp in results}
     assert {"2501.05441", "2501.05453", "2501.04377", "2501.01427", "2506.19851"} <= ids
     assert "2501.05366" not in ids
     gan = next(fp for fp in results if fp.paper.arxiv_id == "2501.05441")
     assert gan.day == FRI and gan.votes == 24  # most recent featured day
-    assert len(archive.search("diffusion", limit=2)) == 2
+    assert len(await archive.search("diffusion", limit=2)) == 2
 
     # a title hit outranks abstract mentions; stemming finds plurals
-    assert archive.search("AnimaX")[0].paper.arxiv_id == "2506.19851"
-    assert archive.search("GANs")[0].paper.arxiv_id == "2501.05441"
+    assert (await archive.search("AnimaX"))[0].paper.arxiv_id == "2506.19851"
+    assert (await archive.search("GANs"))[0].paper.arxiv_id == "2501.05441"
     # every word must appear
-    assert [fp.paper.arxiv_id for fp in archive.search("rStar math")] == ["2501.04519"]
-    assert archive.search("Gokaslan")[0].paper.arxiv_id == "2501.05441"  # authors are indexed
+    assert [fp.paper.arxiv_id for fp in await archive.search("rStar math")] == ["2501.04519"]
+    assert (await archive.search("Gokaslan"))[
+        0
+    ].paper.arxiv_id == "2501.05441"  # authors are indexed
 
 
 @pytest.mark.parametrize(
@@ -315,7 +317,7 @@ async def test_search_finds_diffusion_with_latest_day(archive, hf):
 async def test_search_never_fails_on_operators(archive, hf, database, query, finds):
     await archive.day(FRI, MONDAY_MORNING)
     await archive.day(date(2025, 1, 9), MONDAY_MORNING)
-    results = archive.search(query)
+    results = await archive.search(query)
     assert bool(results) is finds
     assert all("diffusion" in fp.paper.abstract.lower() for fp in results)
     assert featured_rows(database) == 13
@@ -323,24 +325,25 @@ async def test_search_never_fails_on_operators(archive, hf, database, query, fin
 
 async def test_search_special_characters_match_words(archive, hf):
     await archive.day(date(2025, 1, 9), MONDAY_MORNING)
-    assert [fp.paper.arxiv_id for fp in archive.search("Q&A <Retrieval>")] == ["2501.04961"]
-    assert [fp.paper.arxiv_id for fp in archive.search('"retrieval" AND (scale)')] == ["2501.04961"]
+    assert [fp.paper.arxiv_id for fp in await archive.search("Q&A <Retrieval>")] == ["2501.04961"]
+    found = await archive.search('"retrieval" AND (scale)')
+    assert [fp.paper.arxiv_id for fp in found] == ["2501.04961"]
 
 
 @pytest.mark.parametrize("query", ["diffusion's", "Diffusion’s", "the diffusion’s models"])
 async def test_search_possessives_and_smart_apostrophes(archive, hf, query):
     # phones type ’ for '; "'s" must not become a required word "s" (SQLite) that PG drops
     await archive.day(FRI, MONDAY_MORNING)
-    plain = {fp.paper.arxiv_id for fp in archive.search("diffusion models")}
+    plain = {fp.paper.arxiv_id for fp in await archive.search("diffusion models")}
     assert plain
-    assert {fp.paper.arxiv_id for fp in archive.search(query)} >= plain
+    assert {fp.paper.arxiv_id for fp in await archive.search(query)} >= plain
 
 
 async def test_search_empty_query_is_bad_argument(archive):
     for query in ("", "   ", "\n\t"):
         with pytest.raises(BadArgument):
-            archive.search(query)
-    assert archive.search("?!") == []
+            await archive.search(query)
+    assert await archive.search("?!") == []
 
 
 async def test_paper_from_archive_then_from_source(archive, hf):
@@ -364,6 +367,6 @@ async def test_paper_from_archive_then_from_source(archive, hf):
     assert fetched.day == date(2024, 12, 27) and fetched.votes == 0
     assert await archive.paper("2412.19437") == fetched
     assert hf.count("/api/papers/2412.19437") == 1
-    assert archive.search("DeepSeek")[0].paper.arxiv_id == "2412.19437"
+    assert (await archive.search("DeepSeek"))[0].paper.arxiv_id == "2412.19437"
 
     assert await archive.paper("2412.00000") is None

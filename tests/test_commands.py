@@ -144,7 +144,7 @@ async def test_only_admins_change_a_group(db) -> None:
     app, _, _ = make_core(db, now=NOW)
     refused = await app.commands.run("subscribe", "", group(admin=False))
     assert refused.is_error and "admins" in refused.text
-    assert app.subscriptions.list_all() == []
+    assert await app.subscriptions.list_all() == []
     refused = await app.commands.run("settings", "time 08:00", group(admin=False))
     assert refused.is_error and "admins" in refused.text
     shown = await app.commands.run("settings", "", group(admin=False))  # reading is fine
@@ -178,10 +178,10 @@ async def test_settings_round_trip_with_bad_values(db) -> None:
         reply = await app.commands.run("settings", args, ctx)
         assert not reply.is_error, reply.text
         assert shown in reply.text
-    row = app.subscriptions.get(ctx.target)
+    row = await app.subscriptions.get(ctx.target)
     assert row is not None
     assert (row.post_time, row.timezone, row.top_n, row.min_votes) == ("08:30", "Asia/Seoul", 5, 10)
-    assert row.include_keywords == ["diffusion", "rag"] and row.style == "cards"
+    assert row.include_keywords == ("diffusion", "rag") and row.style == "cards"
     bad = {
         "time 25:00": "HH:MM",
         "timezone Mars/Olympus": "IANA",
@@ -195,7 +195,7 @@ async def test_settings_round_trip_with_bad_values(db) -> None:
     for args, hint in bad.items():
         reply = await app.commands.run("settings", args, ctx)
         assert reply.is_error and hint in reply.text, (args, reply.text)
-    again = app.subscriptions.get(ctx.target)
+    again = await app.subscriptions.get(ctx.target)
     assert again is not None and again.post_time == "08:30"  # bad input lost nothing
 
 

@@ -7,24 +7,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.delivery import LEASE, is_due
+from bot.delivery import is_due
 from bot.domain import Target
+from bot.ledger import LEASE
 from bot.ports import ChatMoved, ChatUnreachable, ThreadGone
 from tests.fakes.core import FRIDAY, make_core
 from tests.fakes.memory import RecordingPublisher, raising
 
 
-def subscribe(app, chat: str, thread: str | None = None, **settings: str):
+async def subscribe(app, chat: str, thread: str | None = None, **settings: str):
     target = Target("test", chat, thread)
-    app.subscriptions.subscribe(target)
+    await app.subscriptions.subscribe(target)
     for key, value in settings.items():
-        app.subscriptions.set(target, key, value)
-    return app.subscriptions.get(target)
+        await app.subscriptions.set(target, key, value)
+    return await app.subscriptions.get(target)
 
 
-def test_is_due_in_local_time(db) -> None:
+async def test_is_due_in_local_time(db) -> None:
     app, _, _ = make_core(db)
-    row = subscribe(app, "1", time="08:00", timezone="Asia/Seoul")
+    row = await subscribe(app, "1", time="08:00", timezone="Asia/Seoul")
     # 08:00 in Seoul is 23:00 UTC the day before.
     assert not is_due(row, datetime(2025, 1, 10, 22, 59, tzinfo=UTC), LEASE * 100)
     assert is_due(row, datetime(2025, 1, 10, 23, 0, tzinfo=UTC), LEASE * 100)
@@ -34,8 +35,8 @@ async def test_post_arrives_at_local_time_in_two_timezones_once(db) -> None:
     app, _, clock = make_core(db, now=datetime(2025, 1, 11, 6, 0, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    subscribe(app, "berlin", time="08:00", timezone="Europe/Berlin")  # 07:00 UTC
-    subscribe(app, "newyork", time="08:00", timezone="America/New_York")  # 13:00 UTC
+    await subscribe(app, "berlin", time="08:00", timezone="Europe/Berlin")  # 07:00 UTC
+    await subscribe(app, "newyork", time="08:00", timezone="America/New_York")  # 13:00 UTC
 
     report = await app.delivery.tick()
     assert report.delivered == [] and publisher.sent == []
@@ -62,7 +63,7 @@ async def test_restart_after_delivery_does_not_post_again(db) -> None:
     app, _, _ = make_core(db, now=now)
     first = RecordingPublisher()
     app.delivery.register(first)
-    subscribe(app, "1")
+    await subscribe(app, "1")
     await app.delivery.tick()
     assert first.to("1")
 
@@ -80,7 +81,7 @@ async def test_restart_in_the_middle_of_a_fan_out(db) -> None:
     app.delivery.register(dying)
     chats = ("a", "b", "c", "d", "e")
     for chat in chats:
-        subscribe(app, chat, style="cards")  # 4 messages each: intro + 3 cards
+        await subscribe(app, chat, style="cards")  # 4 messages each: intro + 3 cards
     # After 7 messages every further send hangs, and then the process is killed.
     hang, reached = asyncio.Event(), asyncio.Event()
     send = dying.send
@@ -138,8 +139,8 @@ async def test_rendered_once_per_language_style_and_selection(db) -> None:
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
     for chat in ("1", "2", "3", "4"):
-        subscribe(app, chat)
-    subscribe(app, "5", style="cards")
+        await subscribe(app, chat)
+    await subscribe(app, "5", style="cards")
     report = await app.delivery.tick()
     assert sorted(report.delivered) == [1, 2, 3, 4, 5]
     assert report.renders == 2 and publisher.renders == 2
@@ -149,10 +150,10 @@ async def test_filters_and_the_empty_note(db) -> None:
     app, _, _ = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    subscribe(app, "top1", top="1")
-    subscribe(app, "gan", include="gan")
-    subscribe(app, "nothing", minvotes="1000")
-    subscribe(app, "note", minvotes="1000", emptynote="on")
+    await subscribe(app, "top1", top="1")
+    await subscribe(app, "gan", include="gan")
+    await subscribe(app, "nothing", minvotes="1000")
+    await subscribe(app, "note", minvotes="1000", emptynote="on")
     await app.delivery.tick()
     assert "2501.05366" in publisher.to("top1")[-1] and "2501.05441" not in publisher.to("top1")[-1]
     assert "2501.05441" in publisher.to("gan")[-1] and "2501.05366" not in publisher.to("gan")[-1]
@@ -164,14 +165,14 @@ async def test_blocked_chat_is_deactivated_after_a_few_failures(db) -> None:
     app, _, clock = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    blocked = subscribe(app, "blocked")
-    subscribe(app, "fine")
+    blocked = await subscribe(app, "blocked")
+    await subscribe(app, "fine")
     publisher.fail["blocked"] = raising(ChatUnreachable("Forbidden: bot was blocked by the user"))
     for minute in range(31, 40):
         clock.set(datetime(2025, 1, 11, 9, minute, tzinfo=UTC))
         await app.delivery.tick()
     assert publisher.to("fine")  # other chats are never held up
-    row = app.subscriptions.by_id(blocked.id)
+    row = await app.subscriptions.by_id(blocked.id)
     assert row.active is False and row.failure_count == 3
     assert publisher.deactivated == [Target("test", "blocked", None)]
     report = await app.delivery.tick()
@@ -182,11 +183,11 @@ async def test_migrated_chat_moves_and_gets_the_message(db) -> None:
     app, _, _ = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    row = subscribe(app, "-100")
+    row = await subscribe(app, "-100")
     publisher.fail["-100"] = raising(ChatMoved("-100999"))
     await app.delivery.tick()
     assert publisher.to("-100999")
-    assert app.subscriptions.by_id(row.id).chat_id == "-100999"
+    assert (await app.subscriptions.by_id(row.id)).chat_id == "-100999"
 
 
 async def test_deleted_topic_falls_back_to_the_main_chat(db) -> None:
@@ -199,19 +200,19 @@ async def test_deleted_topic_falls_back_to_the_main_chat(db) -> None:
 
     publisher.fail["-300"] = topic_gone
     app.delivery.register(publisher)
-    row = subscribe(app, "-300", thread="42")
+    row = await subscribe(app, "-300", thread="42")
     await app.delivery.tick()
     sent = [s for s in publisher.sent if s.target.chat_id == "-300"]
     assert sent and all(s.target.thread_id is None for s in sent)
     assert "no longer exists" in sent[0].message
-    assert app.subscriptions.by_id(row.id).thread_id == ""
+    assert (await app.subscriptions.by_id(row.id)).thread_id is None
 
 
 async def test_source_down_postpones_without_losing_anything(db) -> None:
     app, source, clock = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    subscribe(app, "1")
+    await subscribe(app, "1")
     source.down = True
     report = await app.delivery.tick()
     assert report.delivered == [] and publisher.sent == []
@@ -225,8 +226,8 @@ async def test_paused_and_unsubscribed_chats_get_nothing(db) -> None:
     app, _, _ = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
-    subscribe(app, "paused", paused="on")
-    subscribe(app, "gone")
-    app.subscriptions.unsubscribe(Target("test", "gone"))
+    await subscribe(app, "paused", paused="on")
+    await subscribe(app, "gone")
+    await app.subscriptions.unsubscribe(Target("test", "gone"))
     await app.delivery.tick()
     assert publisher.sent == []

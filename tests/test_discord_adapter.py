@@ -166,12 +166,12 @@ async def test_subscribe_needs_manage_channels(world: World) -> None:
     assert "admins" in refused[0]["content"]
     assert refused[0]["flags"] & 64  # ephemeral: only the member sees it
     assert (
-        world.app.subscriptions.get(target) is None
-        or not world.app.subscriptions.get(target).subscribed
+        await world.app.subscriptions.get(target) is None
+        or not (await world.app.subscriptions.get(target)).subscribed
     )
     accepted = await command(world, "subscribe", user_id=world.discord.admin_id)
     assert "Subscribed" in accepted[0]["content"]
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is not None and row.subscribed
     refused = await command(
         world, "settings", {"key": "time", "value": "07:30"}, user_id=world.discord.member_id
@@ -229,8 +229,8 @@ async def test_morning_post_in_a_thread_survives_a_429(world: World) -> None:
 async def test_forum_channel_gets_one_post_per_day(world: World) -> None:
     forum = world.discord.forum_channel_id
     target = Target("discord", str(forum))
-    world.app.subscriptions.subscribe(target)
-    world.app.subscriptions.set(target, "top", "15")
+    await world.app.subscriptions.subscribe(target)
+    await world.app.subscriptions.set(target, "top", "15")
     extra = [make_item(f"2501.0{n}999", f"Extra paper {n}", votes=1) for n in range(1, 6)]
     world.hf.set_day("2025-01-10", world.hf.days["2025-01-10"] + extra)  # > 10 embeds: 2 parts
     await world.app.delivery.tick(SATURDAY_9)
@@ -269,7 +269,7 @@ async def test_deleted_channel_is_deactivated_and_admins_told_once(world: World)
         report = await world.app.delivery.tick(day)
         assert report.failed
         day += timedelta(days=1)
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is not None and not row.active
     notices = fake.sent(fake.system_channel_id)[system_before:]
     assert len(notices) == 1 and str(extra) in notices[0]["content"]
@@ -285,7 +285,7 @@ async def test_missing_access_counts_as_unreachable(world: World) -> None:
     fake.fail_channel(fake.text_channel_id, 403, 50001)
     report = await world.app.delivery.tick(SATURDAY_9)
     assert report.failed and not report.deactivated
-    row = world.app.subscriptions.get(Target("discord", str(fake.text_channel_id)))
+    row = await world.app.subscriptions.get(Target("discord", str(fake.text_channel_id)))
     assert row is not None and "50001" in (row.last_error or "")
 
 
@@ -304,7 +304,7 @@ async def test_dm_commands_are_private_chats(world: World) -> None:
     replies = await command(world, "subscribe", dm=True, user_id=world.discord.member_id)
     assert "Subscribed" in replies[0]["content"]
     dm = world.discord.dm_channels[world.discord.member_id]
-    row = world.app.subscriptions.get(Target("discord", str(dm)))
+    row = await world.app.subscriptions.get(Target("discord", str(dm)))
     assert row is not None and row.subscribed
     await world.app.delivery.tick(SATURDAY_9)
     assert f"https://arxiv.org/abs/{SEED_IDS[0]}" in texts(world.discord.sent(dm))
@@ -322,12 +322,12 @@ async def test_settings_shortcut_buttons_check_who_clicks(world: World) -> None:
     refusal = world.discord.replies(iid)[0]
     assert "admins" in refusal["content"]
     assert refusal["flags"] & 64  # ephemeral: only the member who clicked sees it
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is None or not row.subscribed
     iid = await world.discord.inject_button(stored, "/subscribe", user_id=world.discord.admin_id)
     await world.discord.wait_replied(iid)
     assert "Subscribed" in world.discord.replies(iid)[0]["content"]
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is not None and row.subscribed
 
 
@@ -339,7 +339,7 @@ async def test_a_channel_override_that_denies_manage_channels_is_respected(world
         world, "subscribe", user_id=world.discord.admin_id, permissions=in_channel
     )
     assert "admins" in refused[0]["content"]
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is None or not row.subscribed
 
 
@@ -353,9 +353,9 @@ async def test_subscribe_a_forum_from_a_text_channel(world: World) -> None:
 
     replies = await command(world, "subscribe", {"channel": forum}, user_id=fake.admin_id)
     assert replies[0]["content"].startswith("\\#paper-forum: ") and "Subscribed" in texts(replies)
-    row = world.app.subscriptions.get(Target("discord", str(forum)))
+    row = await world.app.subscriptions.get(Target("discord", str(forum)))
     assert row is not None and row.subscribed and row.chat_title == "paper-forum"
-    assert world.app.subscriptions.get(Target("discord", str(here))) is None
+    assert await world.app.subscriptions.get(Target("discord", str(here))) is None
     assert fake.sent(forum) == []  # the reply stays in the channel the command came from
 
     report = await world.app.delivery.tick(SATURDAY_9)
@@ -377,7 +377,7 @@ async def test_channel_option_checks_permissions_in_that_channel(world: World) -
     assert "Subscribed" in here[0]["content"]
     refused = await command(world, "subscribe", {"channel": forum}, user_id=fake.admin_id)
     assert "admins" in refused[0]["content"]
-    row = world.app.subscriptions.get(target)
+    row = await world.app.subscriptions.get(target)
     assert row is None or not row.subscribed
     accepted = await command(world, "subscribe", {"channel": forum}, user_id=fake.owner_id)
     assert "Subscribed" in texts(accepted)
@@ -395,8 +395,8 @@ async def test_settings_and_unsubscribe_with_the_channel_option(world: World) ->
         user_id=fake.admin_id,
     )
     assert changed[0]["content"].startswith("\\#paper-forum: ") and "07:30" in changed[0]["content"]
-    forum_row = world.app.subscriptions.get(Target("discord", str(forum)))
-    here_row = world.app.subscriptions.get(Target("discord", str(here)))
+    forum_row = await world.app.subscriptions.get(Target("discord", str(forum)))
+    here_row = await world.app.subscriptions.get(Target("discord", str(here)))
     assert forum_row is not None and forum_row.post_time == "07:30"
     assert here_row is not None and here_row.post_time != "07:30"
 
@@ -407,8 +407,8 @@ async def test_settings_and_unsubscribe_with_the_channel_option(world: World) ->
 
     gone = await command(world, "unsubscribe", {"channel": forum}, user_id=fake.admin_id)
     assert gone[0]["content"].startswith("\\#paper-forum: ")
-    forum_row = world.app.subscriptions.get(Target("discord", str(forum)))
-    here_row = world.app.subscriptions.get(Target("discord", str(here)))
+    forum_row = await world.app.subscriptions.get(Target("discord", str(forum)))
+    here_row = await world.app.subscriptions.get(Target("discord", str(here)))
     assert forum_row is not None and not forum_row.subscribed
     assert here_row is not None and here_row.subscribed
 
@@ -421,7 +421,7 @@ async def test_channel_option_with_a_thread_escapes_its_name(world: World) -> No
     replies = await command(world, "subscribe", {"channel": thread}, user_id=fake.admin_id)
     content = replies[0]["content"]
     assert content.startswith("\\#\\*\\*bold\\*\\* <\u200b@123\\>: "), content
-    row = world.app.subscriptions.get(Target("discord", str(thread)))
+    row = await world.app.subscriptions.get(Target("discord", str(thread)))
     assert row is not None and row.subscribed
     with pytest.raises(ValueError, match="cannot be picked"):
         await fake.inject_command("subscribe", {"channel": 42}, user_id=fake.admin_id)

@@ -45,8 +45,8 @@ async def test_one_tick_delivers_to_both_platforms(sqlite_url: str) -> None:
                     assert not task.done(), task
                     await asyncio.sleep(0.05)
             channel = discord.text_channel_id
-            app.subscriptions.subscribe(Target("telegram", str(USER)))
-            app.subscriptions.subscribe(Target("discord", str(channel)))
+            await app.subscriptions.subscribe(Target("telegram", str(USER)))
+            await app.subscriptions.subscribe(Target("discord", str(channel)))
 
             report = await app.delivery.tick(datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
 

@@ -67,11 +67,11 @@ async def test_search_index_can_be_rebuilt(database: str, sqlite_url: str, reque
     db = Database.from_url(url)
     archive = Archive(db, MemorySource(sample_days()))
     await archive.day(date(2025, 1, 10), datetime(2025, 1, 11, 9, tzinfo=UTC))
-    assert archive.search("GAN baseline")
+    assert await archive.search("GAN baseline")
     if database == "sqlite":  # an index that lost track of its rows (as after a VACUUM)
         with db.engine.begin() as connection:
             connection.execute(text("INSERT INTO paper_fts(paper_fts) VALUES ('delete-all')"))
-        assert archive.search("GAN baseline") == []
+        assert await archive.search("GAN baseline") == []
     rebuild_search(db.engine)
-    assert [fp.paper.arxiv_id for fp in archive.search("GAN baseline")] == ["2501.05441"]
+    assert [fp.paper.arxiv_id for fp in await archive.search("GAN baseline")] == ["2501.05441"]
     db.dispose()

@@ -101,8 +101,9 @@ async def test_two_processes_on_postgres_share_the_work_and_hand_over(
         killed = time.monotonic()
         await wait_log(beta, "now holds it", within=60)
         tg.private_message(ALICE, "/help")
-        await tg.wait_sent(2, chat_id=ALICE, within=30)
+        await tg.wait_sent(2, chat_id=ALICE, within=60)
         assert time.monotonic() - killed < 60
+        await wait_log(beta, "Discord ready", within=60)  # the gateway comes up after the lease
         interaction = await discord.inject_command("help", user_id=discord.admin_id)
         await discord.wait_replied(interaction, within=30)
         await asyncio.sleep(3)

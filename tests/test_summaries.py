@@ -227,7 +227,7 @@ async def test_cached_is_instant_and_never_calls(
     service = make_service()
     await service.summarize([paper(1)], "ko")
     calls = fake.calls
-    result = service.cached([paper(1), paper(2)], "ko")
+    result = await service.cached([paper(1), paper(2)], "ko")
     assert fake.calls == calls
     assert result["2501.00001"].source == "llm"
     assert result["2501.00002"] == offline_summary(paper(2), "ko")
@@ -399,7 +399,7 @@ async def test_without_an_llm_everything_is_offline(db: Database) -> None:
     result = await service.summarize(papers, "ko")
     assert result == {p.arxiv_id: offline_summary(p, "ko") for p in papers}
     assert result["2501.00002"].text == "HF's own one-liner."
-    assert service.cached(papers, "ko") == result
+    assert await service.cached(papers, "ko") == result
     assert usage_rows(db) == []
     assert await OfflineSummarizer().summarize(papers, "ko") == result
 
@@ -416,14 +416,14 @@ async def test_stats_count_calls_hits_failures_and_tokens_per_day(
     fake.inject("malformed", when=paper(3).title)
     await service.summarize([paper(1), paper(3)], "ko")  # day 2: 1 hit, 1 failure
 
-    rows = service.stats(days=14)
+    rows = await service.stats(days=14)
     assert [r.day for r in rows] == [date(2025, 1, 10), date(2025, 1, 11)]
     first, second = rows
     assert (first.calls, first.hits, first.failures) == (2, 0, 0)
     assert (second.calls, second.hits, second.failures) == (0, 1, 1)
     assert first.prompt_tokens > 0 and first.completion_tokens > 0
     assert second.prompt_tokens == second.completion_tokens == 0
-    assert service.stats(days=1) == [second]
+    assert await service.stats(days=1) == [second]
 
     table = format_stats(rows)
     assert "2025-01-10" in table and "2025-01-11" in table
@@ -496,7 +496,7 @@ async def test_cache_and_stats_on_postgres(
         first = await service.summarize([paper(1), paper(2)], "ko")
         again = await service.summarize([paper(1), paper(2)], "ko")
         assert again == first and fake.calls == 2
-        [day] = service.stats()
+        [day] = await service.stats()
         assert (day.day, day.calls, day.hits) == (date(2025, 1, 10), 2, 2)
     finally:
         pg.dispose()

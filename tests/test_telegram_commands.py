@@ -100,18 +100,18 @@ async def test_group_subscribe_needs_an_admin(tg, bot) -> None:
     target = Target("telegram", str(GROUP))
     (refusal,) = await reply_to(tg, GROUP, lambda: tg.group_message(GROUP, MEMBER, "/subscribe"))
     assert "only this chat's admins" in refusal.plain
-    assert app.subscriptions.get(target) is None
+    assert await app.subscriptions.get(target) is None
     asked = [p for name, p in tg.calls if name == "getchatmember"]
     assert asked[-1]["user_id"] == MEMBER and asked[-1]["chat_id"] == GROUP
 
     (done,) = await reply_to(tg, GROUP, lambda: tg.group_message(GROUP, ADMIN, "/subscribe"))
     assert done.plain.startswith("Subscribed")
-    row = app.subscriptions.get(target)
+    row = await app.subscriptions.get(target)
     assert row is not None and row.subscribed and row.chat_title == "Readers"
 
     (refusal,) = await reply_to(tg, GROUP, lambda: tg.group_message(GROUP, MEMBER, "/unsubscribe"))
     assert "only this chat's admins" in refusal.plain
-    assert app.subscriptions.get(target).subscribed
+    assert (await app.subscriptions.get(target)).subscribed
 
 
 async def test_operators_and_anonymous_admins_may_subscribe_groups(tg, bot) -> None:
@@ -164,7 +164,7 @@ async def test_settings_round_trip_with_bad_values(tg, bot) -> None:
         assert ok.plain.startswith("Done")
     (shown,) = await reply_to(tg, USER, lambda: tg.private_message(USER, "/settings"))
     assert "07:45 (Asia/Seoul)" in shown.plain and "Top: 3" in shown.plain
-    row = app.subscriptions.get(Target("telegram", str(USER)))
+    row = await app.subscriptions.get(Target("telegram", str(USER)))
     assert (row.post_time, row.timezone, row.top_n) == ("07:45", "Asia/Seoul", 3)
 
     # in a group, members may look but not change
@@ -183,8 +183,8 @@ async def test_forum_topic_replies_stay_in_the_topic(tg, bot) -> None:
     assert digest.thread_id == 7 and "Search-o1" in digest.plain
     (done,) = await reply_to(tg, FORUM, lambda: tg.topic_message(FORUM, 7, ADMIN, "/subscribe"))
     assert done.thread_id == 7
-    assert app.subscriptions.get(Target("telegram", str(FORUM), "7")) is not None
-    assert app.subscriptions.get(Target("telegram", str(FORUM))) is None
+    assert await app.subscriptions.get(Target("telegram", str(FORUM), "7")) is not None
+    assert await app.subscriptions.get(Target("telegram", str(FORUM))) is None
     # the button under a topic message answers in the topic too
     card = await reply_to(tg, FORUM, lambda: tg.press_button(digest, MEMBER))
     assert {m.thread_id for m in card} == {7}
@@ -194,7 +194,8 @@ async def test_channel_posts_are_commands_from_an_admin(tg, bot) -> None:
     app, _ = bot
     (done,) = await reply_to(tg, CHANNEL, lambda: tg.channel_post(CHANNEL, "/subscribe"))
     assert done.plain.startswith("Subscribed")
-    assert app.subscriptions.get(Target("telegram", str(CHANNEL))).chat_title == "Papers"
+    channel = await app.subscriptions.get(Target("telegram", str(CHANNEL)))
+    assert channel is not None and channel.chat_title == "Papers"
     (digest,) = await reply_to(tg, CHANNEL, lambda: tg.channel_post(CHANNEL, "/today"))
     assert "Search-o1" in digest.plain
     assert not [p for name, p in tg.calls if name == "getchatmember"]
@@ -237,7 +238,7 @@ async def test_settings_shortcut_buttons_check_the_presser(tg, bot) -> None:
     popup = tg.answered_callbacks[0]
     assert "only this chat's admins" in popup["text"] and popup["show_alert"] in (True, "true")
     assert len(tg.sent_to(GROUP)) == before
-    assert app.subscriptions.get(target) is None
+    assert await app.subscriptions.get(target) is None
     # the admin taps the same buttons: done
     (done,) = await reply_to(tg, GROUP, lambda: tg.press_button(shown, ADMIN, data="/subscribe"))
     assert done.plain.startswith("Subscribed")
@@ -245,7 +246,7 @@ async def test_settings_shortcut_buttons_check_the_presser(tg, bot) -> None:
         tg, GROUP, lambda: tg.press_button(shown, ADMIN, data="/settings style cards")
     )
     assert "style is now cards" in styled.plain
-    row = app.subscriptions.get(target)
+    row = await app.subscriptions.get(target)
     assert row is not None and row.subscribed and row.style == "cards"
 
 

@@ -9,10 +9,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import select
 
 from bot.domain import Target
-from bot.models import DeliveryRow
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_harness import Clock, make_settings, running_bot
@@ -58,10 +56,10 @@ def settings(sqlite_url, hf, tg):
     return make_settings(sqlite_url, hf.base_url, tg)
 
 
-def subscribe(app, target: Target, **values: str) -> None:
-    app.subscriptions.subscribe(target, None)
+async def subscribe(app, target: Target, **values: str) -> None:
+    await app.subscriptions.subscribe(target, None)
     for key, value in values.items():
-        app.subscriptions.set(target, key, value)
+        await app.subscriptions.set(target, key, value)
 
 
 async def tick(app, clock: Clock, now: datetime):
@@ -81,7 +79,7 @@ async def test_morning_post_at_local_time_in_two_timezones(settings, tg) -> None
             before = len(tg.sent_to(USER))
             tg.private_message(USER, command)
             await tg.wait_sent(before + 1, chat_id=USER)
-        subscribe(app, tg_target(GROUP), timezone="Europe/Berlin", time="09:00")
+        await subscribe(app, tg_target(GROUP), timezone="Europe/Berlin", time="09:00")
         chatter = len(tg.sent_to(USER))
 
         assert (await tick(app, clock, utc(2, 59))).delivered == []  # 11:59 in Seoul
@@ -103,8 +101,8 @@ async def test_morning_post_at_local_time_in_two_timezones(settings, tg) -> None
 async def test_restart_after_delivery_posts_nothing_twice(settings, tg) -> None:
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
-        subscribe(app, tg_target(USER), time="09:00")
-        subscribe(app, tg_target(GROUP), time="09:00")
+        await subscribe(app, tg_target(USER), time="09:00")
+        await subscribe(app, tg_target(GROUP), time="09:00")
         assert len((await tick(app, clock, utc(9, 0))).delivered) == 2
     sent = len(tg.sent)
     async with running_bot(settings, clock) as (app, _):  # a new process on the same database
@@ -118,7 +116,7 @@ async def test_restart_after_a_failure_mid_fan_out_resumes_without_duplicates(se
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
         for chat in (USER, USER2, GROUP):
-            subscribe(app, tg_target(chat), time="09:00", style="cards", top="3")
+            await subscribe(app, tg_target(chat), time="09:00", style="cards", top="3")
         # Telegram has a hiccup on the third message to USER (intro + 2 cards went out)
         tg.fail_next("*", 502, "Bad Gateway", chat_id=USER, after=2)
         report = await tick(app, clock, utc(9, 0))
@@ -136,7 +134,7 @@ async def test_restart_after_a_failure_mid_fan_out_resumes_without_duplicates(se
 async def test_crash_mid_fan_out_resumes_after_the_lease(settings, tg) -> None:
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, adapter):
-        subscribe(app, tg_target(USER), time="09:00", style="cards", top="2")
+        await subscribe(app, tg_target(USER), time="09:00", style="cards", top="2")
         real_send = adapter.publisher.send
         calls = 0
 
@@ -155,9 +153,8 @@ async def test_crash_mid_fan_out_resumes_after_the_lease(settings, tg) -> None:
         assert (await tick(app, clock, utc(9, 2))).delivered == []  # the claim is still held
         assert len(tg.sent_to(USER)) == 1
         assert len((await tick(app, clock, utc(9, 10))).delivered) == 1  # lease expired
-        with app.db.session() as session:
-            (row,) = session.exec(select(DeliveryRow)).all()
-            assert row.status == "done" and row.messages_sent == 3
+        (record,) = await app.ledger.records()
+        assert record.status == "done" and record.messages_sent == 3
     assert len(tg.sent_to(USER)) == 3
     assert len(set(bodies(tg, USER))) == 3
 
@@ -165,8 +162,8 @@ async def test_crash_mid_fan_out_resumes_after_the_lease(settings, tg) -> None:
 async def test_blocked_chat_is_deactivated_then_skipped(settings, tg) -> None:
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
-        subscribe(app, tg_target(USER), time="09:00")
-        subscribe(app, tg_target(USER2), time="09:00")
+        await subscribe(app, tg_target(USER), time="09:00")
+        await subscribe(app, tg_target(USER2), time="09:00")
         tg.block(USER2)
         first = await tick(app, clock, utc(9, 0))
         assert len(first.delivered) == 1 and len(first.failed) == 1
@@ -174,7 +171,7 @@ async def test_blocked_chat_is_deactivated_then_skipped(settings, tg) -> None:
         second = await tick(app, clock, utc(9, 1))
         third = await tick(app, clock, utc(9, 2))
         assert second.failed == first.failed and third.deactivated == first.failed
-        row = app.subscriptions.get(tg_target(USER2))
+        row = await app.subscriptions.get(tg_target(USER2))
         assert row is not None and not row.active and "blocked" in (row.last_error or "")
 
         def attempts() -> int:
@@ -191,23 +188,23 @@ async def test_blocked_chat_is_deactivated_then_skipped(settings, tg) -> None:
 async def test_migrated_group_moves_the_subscription_and_resends(settings, tg) -> None:
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
-        subscribe(app, tg_target(GROUP), time="09:00")
+        await subscribe(app, tg_target(GROUP), time="09:00")
         tg.migrate(GROUP, NEW_GROUP)
         report = await tick(app, clock, utc(9, 0))
         assert len(report.delivered) == 1
         (digest,) = tg.sent_to(NEW_GROUP)
         assert "Search-o1" in digest.plain
         assert tg.sent_to(GROUP) == []
-        assert app.subscriptions.get(tg_target(GROUP)) is None
-        moved = app.subscriptions.get(tg_target(NEW_GROUP))
+        assert await app.subscriptions.get(tg_target(GROUP)) is None
+        moved = await app.subscriptions.get(tg_target(NEW_GROUP))
         assert moved is not None and moved.active and moved.subscribed
 
 
 async def test_forum_topic_delivery_and_fallback_to_the_main_chat(settings, tg) -> None:
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
-        subscribe(app, tg_target(FORUM, 9), time="09:00")
-        subscribe(app, tg_target(FORUM, 7), time="09:00")
+        await subscribe(app, tg_target(FORUM, 9), time="09:00")
+        await subscribe(app, tg_target(FORUM, 7), time="09:00")
         tg.delete_topic(FORUM, 7)
         report = await tick(app, clock, utc(9, 0))
         assert len(report.delivered) == 2
@@ -217,5 +214,5 @@ async def test_forum_topic_delivery_and_fallback_to_the_main_chat(settings, tg) 
         assert any("no longer exists" in m.plain for m in main)
         assert any(m.body == in_topic.body for m in main)
         assert tg.sent_to(FORUM, 7) == []
-        fallen_back = app.subscriptions.get(tg_target(FORUM))
-        assert fallen_back is not None and fallen_back.thread_id == ""
+        fallen_back = await app.subscriptions.get(tg_target(FORUM))
+        assert fallen_back is not None and fallen_back.thread_id is None

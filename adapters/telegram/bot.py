@@ -266,7 +266,7 @@ class TelegramAdapter:
     ) -> None:
         """A 👍/👎 pressed under a channel post, arriving through the private-chat deep link:
         it counts for the channel (one vote per member), if the presser is a member of it."""
-        language = self.app.commands.language_of(private)
+        language = await self.app.commands.language_of(private)
         member = False
         if private.user_id is not None:
             try:
@@ -296,7 +296,7 @@ class TelegramAdapter:
             message.text, ctx, bot_username=context.bot.username
         )
         if reply is None:
-            language = self.app.commands.language_of(ctx)
+            language = await self.app.commands.language_of(ctx)
             hint = t("text_hint", language)
             reply = Reply(text=hint)
         await self.answer(ctx, reply)

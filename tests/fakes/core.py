@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.app import App
-from bot.archive import Archive
-from bot.commands import ChatContext, Commands
+from bot.app import App, build_app
+from bot.commands import ChatContext
 from bot.config import Settings
 from bot.db import Database
-from bot.delivery import Delivery
-from bot.subscriptions import Subscriptions
-from bot.summaries import SummaryService
+from bot.llm import LlmClient
+from bot.ports import Publisher
 from tests.fakes.memory import FakeClock, MemorySource, paper
 
 FRIDAY = date(2025, 1, 10)
@@ -58,18 +57,15 @@ def make_core(
     *,
     source: MemorySource | None = None,
     now: datetime | None = None,
-    summaries: SummaryService | None = None,
+    llm: LlmClient | None = None,
+    publishers: Sequence[Publisher] = (),
     **settings: Any,
 ) -> tuple[App, MemorySource, FakeClock]:
+    """The real core (``build_app``) on ``db``, an in-memory source and a settable clock."""
     source = source or MemorySource(sample_days())
     clock = FakeClock(now or datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
     config = Settings(_env_file=None, database_url=str(db.engine.url), **settings)  # type: ignore[call-arg]
-    archive = Archive(db, source, refresh=timedelta(minutes=30))
-    summaries = summaries or SummaryService(db, None)
-    subscriptions = Subscriptions(db, config)
-    commands = Commands(config, archive, summaries, subscriptions, clock)
-    delivery = Delivery(db, archive, summaries, subscriptions, clock)
-    app = App(config, db, archive, summaries, commands, subscriptions, delivery, clock)
+    app = build_app(config, now=clock, source=source, llm=llm, publishers=publishers, db=db)
     return app, source, clock
 
 

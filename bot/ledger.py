@@ -1,0 +1,136 @@
+"""The delivery ledger: one row per (subscription, day), claimed before sending.
+
+The unique (subscription, day) row decides races between workers and processes; progress is
+recorded after every message, so a restart resumes where sending stopped.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.db import Database
+from bot.domain import DeliveryRecord
+from bot.models import DeliveryRow, utcnow
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+def to_record(row: DeliveryRow) -> DeliveryRecord:
+    """The one place a ledger row becomes the core's plain ``DeliveryRecord``."""
+    return DeliveryRecord(
+        id=row.id or 0,
+        subscription_id=row.subscription_id,
+        day=row.day,
+        status=row.status,
+        claimed_at=row.claimed_at,
+        finished_at=row.finished_at,
+        messages_total=row.messages_total,
+        messages_sent=row.messages_sent,
+        sent_ids=tuple(row.sent_ids or ()),
+        attempts=row.attempts,
+        last_error=row.last_error,
+    )
+
+
+def _find(session: Session, sub_id: int, day: date) -> DeliveryRow | None:
+    return session.exec(
+        select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day)
+    ).first()
+
+
+def _claim(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
+    row = _find(session, sub_id, day)
+    if row is None:
+        row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return None
+        session.refresh(row)
+        return to_record(row)
+    if row.status == "done" or row.attempts >= MAX_ATTEMPTS:
+        return None
+    if row.status == "claimed" and now - row.claimed_at < LEASE:
+        return None  # another worker holds it (or a crash: the lease will expire)
+    # failed earlier, or a stale claim: take it over, guarded against a concurrent taker
+    result = session.exec(
+        update(DeliveryRow)
+        .where(
+            col(DeliveryRow.id) == row.id,
+            col(DeliveryRow.claimed_at) == row.claimed_at,
+            col(DeliveryRow.status) == row.status,
+        )
+        .values(status="claimed", claimed_at=now, attempts=row.attempts + 1)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return None
+    session.refresh(row)
+    return to_record(row)
+
+
+class Ledger:
+    """The delivery ledger (``DeliveryLedger``): async methods, each one session on the pool."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def done(self, sub_id: int, day: date) -> bool:
+        def work(session: Session) -> bool:
+            row = _find(session, sub_id, day)
+            return row is not None and row.status == "done"
+
+        return await self.db.run(work)
+
+    async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
+        """Take the (subscription, day) entry for sending, or None if done or held by another."""
+        return await self.db.run(lambda session: _claim(session, sub_id, day, now))
+
+    async def progress(
+        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
+    ) -> None:
+        def work(session: Session) -> None:
+            row = session.get(DeliveryRow, delivery_id)
+            assert row is not None
+            row.messages_sent = sent
+            row.messages_total = total
+            if sent_id is not None:
+                row.sent_ids = [*row.sent_ids, sent_id]
+            row.claimed_at = now  # renew the lease while we are making progress
+            session.add(row)
+            session.commit()
+
+        await self.db.run(work)
+
+    async def finish(
+        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
+    ) -> None:
+        def work(session: Session) -> None:
+            row = session.get(DeliveryRow, delivery_id)
+            assert row is not None
+            row.status = status
+            if total is not None:
+                row.messages_total = total
+            row.last_error = error[:500] if error else None
+            if status == "done":
+                row.finished_at = utcnow()
+            session.add(row)
+            session.commit()
+
+        await self.db.run(work)
+
+    async def records(self, sub_id: int | None = None) -> list[DeliveryRecord]:
+        def work(session: Session) -> list[DeliveryRecord]:
+            query = select(DeliveryRow).order_by(col(DeliveryRow.id))
+            if sub_id is not None:
+                query = query.where(DeliveryRow.subscription_id == sub_id)
+            return [to_record(row) for row in session.exec(query).all()]
+
+        return await self.db.run(work)

@@ -1,0 +1,90 @@
+"""The event loop never waits on the database: every statement runs on ``Database.run``'s pool.
+
+An SQLAlchemy ``before_cursor_execute`` listener records the thread of every statement while
+the real core (``build_app``) answers commands and delivers a morning post, LLM summaries
+included, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from bot.db import Database
+from bot.llm import LlmClient
+from tests.fakes.core import FRIDAY, group, make_core, private
+from tests.fakes.memory import RecordingPublisher
+from tests.fakes.openai import FakeOpenAI
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    db = Database.from_url(url)  # migrations run here, before anything is watched
+    yield db
+    db.dispose()
+
+
+class StatementThreads:
+    """Which thread ran each SQL statement."""
+
+    def __init__(self, db: Database) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            self.seen.append((threading.current_thread().name, statement))
+
+    def on(self, thread: threading.Thread) -> list[str]:
+        return [statement for name, statement in self.seen if name == thread.name]
+
+
+async def test_commands_and_the_morning_post_never_query_on_the_loop(database: Database) -> None:
+    loop_thread = threading.current_thread()
+    threads = StatementThreads(database)
+    publisher = RecordingPublisher()
+    async with FakeOpenAI() as fake_llm, httpx.AsyncClient() as http:
+        llm = LlmClient(http, fake_llm.base_url, "key", "fake-summarizer", timeout=5)
+        app, _, clock = make_core(
+            database,
+            now=datetime(2025, 1, 11, 8, 0, tzinfo=UTC),
+            llm=llm,
+            publishers=[publisher],
+        )
+        admin = group(admin=True)
+        subscribed = await app.commands.run("subscribe", "", admin)
+        assert subscribed.text.startswith("Subscribed"), subscribed.text
+        changed = await app.commands.run("settings", "style cards", admin)
+        assert "cards" in changed.text and not changed.is_error
+        shown = await app.commands.run("settings", "", admin)
+        assert "cards" in shown.text and not shown.is_error
+
+        today = await app.commands.run("today", "", private())
+        assert today.day == FRIDAY and len(today.cards) == 3
+        found = await app.commands.run("search", "GAN baseline", private())
+        assert [card.arxiv_id for card in found.cards] == ["2501.05441"]
+        paper = await app.commands.run("paper", "2501.05366", private())
+        assert paper.cards[0].title.startswith("Search-o1")
+        top = await app.commands.run("top", "2 week", private())
+        assert len(top.cards) == 2
+
+        await app.delivery.tick()  # 08:00: summaries are prepared (LLM calls, cached)
+        assert fake_llm.calls == 3
+        clock.set(datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
+        report = await app.delivery.tick()  # 09:00: the post goes out
+        assert report.delivered == [1]
+        assert len(publisher.sent) == 4  # intro + three cards
+        (record,) = await app.ledger.records()
+        assert record.status == "done" and record.messages_sent == 4
+        assert [row.failure_count for row in await app.subscriptions.list_all()] == [0]
+        await app.summaries.stats()
+
+    assert len(threads.seen) > 30  # the listener saw the work...
+    assert threads.on(loop_thread) == []  # ...and none of it ran on the event loop
+    assert all(name.startswith("db_") for name, _ in threads.seen)  # Database.run's pool
