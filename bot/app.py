@@ -17,6 +17,7 @@ from bot.delivery import Delivery
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.ranking import PersonalRanking, Ranker
 from bot.ratings import Ratings
@@ -42,6 +43,7 @@ class App:
     delivery: Delivery
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
         await self.summaries.aclose()
@@ -144,4 +146,5 @@ def build_app(
         delivery=delivery,
         now=clock,
         clients=clients,
+        pace=make_slots(settings.pace_backend, db),
     )

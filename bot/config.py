@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_webhook_listen: str = "0.0.0.0"
     telegram_webhook_port: int = 8443
+    # paid broadcasts: the morning post sends allow_paid_broadcast and is paced at this rate
+    telegram_paid_broadcast: bool = False
+    telegram_paid_broadcast_rate: int = Field(default=1000, ge=1, le=1000)
+
+    # where the send pace of a bot token lives: shared through PostgreSQL, or per process
+    pace_backend: Literal["auto", "memory", "database"] = "auto"
 
     # Discord
     discord_bot_token: str | None = None

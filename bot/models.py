@@ -188,3 +188,16 @@ class LeaseRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+class PaceRow(SQLModel, table=True):
+    """The next free send slot of one rate-limit key (a bot token), shared by all processes.
+
+    ``tat`` is the GCRA's theoretical arrival time in epoch seconds on the database's clock;
+    used on PostgreSQL only (see ``bot/pacing.py``).
+    """
+
+    __tablename__ = "pace"
+
+    key: str = Field(primary_key=True, max_length=100)
+    tat: float = 0.0

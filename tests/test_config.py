@@ -32,6 +32,8 @@ def test_every_setting_is_in_env_example_with_its_default() -> None:
             assert default in (None, [], ""), key
         elif isinstance(default, list):
             assert default == value.split(","), key
+        elif isinstance(default, bool):
+            assert default == (value.lower() == "true"), key
         else:
             assert default == type(default)(value), key
 

@@ -19,6 +19,7 @@ from tests.fakes.discord import EVERYONE_PERMISSIONS, MANAGE_CHANNELS, FakeDisco
 from tests.fakes.hf_data import SEED_IDS, make_item
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.memory import FakeClock
+from tests.fakes.telegram import max_in_window
 
 FRIDAY = date(2025, 1, 10)
 SATURDAY_9 = datetime(2025, 1, 11, 9, 0, tzinfo=UTC)  # today's digest: Friday 2025-01-10
@@ -443,3 +444,20 @@ async def test_rating_buttons_count_every_members_vote_privately(world: World) -
     assert await world.app.commands.ranking.ratings.profile(target) == {SEED_IDS[0]: 2}
     shown = await command(world, "ratings")
     assert "👍×2 Search-o1" in shown[0]["content"]
+
+
+async def test_discord_py_honours_the_channel_bucket_and_the_fake_announces_it(
+    world: World,
+) -> None:
+    """The fake answers like Discord (X-RateLimit-* on every message, 5 per 5 s per channel);
+    discord.py reads the headers and waits, so eight posts in a row draw no 429."""
+    channel = world.discord.text_channel_id
+    target = Target("discord", str(channel))
+    reply = Reply(title="Bucket", text="one line")
+    [post] = world.adapter.publisher.render(reply)
+    for _ in range(8):
+        await world.adapter.publisher.send(target, post)
+    posts = world.discord.messages[channel]
+    assert len(posts) == 8 and world.discord.too_many == 0
+    arrivals = [m["_at"] for m in posts]
+    assert max_in_window(arrivals, 4.9) <= 5  # the sixth waited for the bucket to reset

@@ -1,16 +1,18 @@
-"""TelegramPublisher through the real PTB ExtBot (with AIORateLimiter) against the fake Bot API."""
+"""TelegramPublisher through the real PTB ExtBot and our rate limiter, against the fake Bot API."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 from datetime import date
 
 import pytest
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from adapters.telegram.publisher import TelegramPublisher
+from adapters.telegram.ratelimit import PacedRateLimiter
 from adapters.telegram.render import TelegramMessage, TgButton
 from bot.domain import Card, Reply, Summary, Target
+from bot.pacing import MemorySlots
 from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, ThreadGone
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
@@ -35,10 +37,21 @@ async def fake():
     await server.stop()
 
 
-async def make_publisher(fake: FakeTelegram, max_retries: int = 3) -> TelegramPublisher:
-    bot = ExtBot(
-        DEFAULT_TOKEN, base_url=fake.base_url, rate_limiter=AIORateLimiter(max_retries=max_retries)
-    )
+class Waits(list[float]):
+    """The limiter's retry waits, recorded instead of slept (the test stays fast)."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+        await asyncio.sleep(0)
+
+
+async def make_publisher(
+    fake: FakeTelegram, max_retries: int = 3, waits: Waits | None = None
+) -> TelegramPublisher:
+    limiter = PacedRateLimiter.for_token(DEFAULT_TOKEN, MemorySlots())
+    limiter.bulk_retries = max_retries
+    limiter.sleep = waits if waits is not None else Waits()
+    bot = ExtBot(DEFAULT_TOKEN, base_url=fake.base_url, rate_limiter=limiter)
     await bot.initialize()
     return TelegramPublisher(bot)
 
@@ -138,15 +151,22 @@ async def test_other_bad_requests_are_generic_delivery_errors(fake, publisher) -
     assert "parse entities" in str(raised.value)
 
 
-async def test_flood_control_is_retried_by_the_rate_limiter(fake, publisher) -> None:
+async def test_flood_control_is_retried_by_the_rate_limiter(fake) -> None:
+    waits = Waits()
+    publisher = await make_publisher(fake, waits=waits)
     fake.fail_next(
-        "sendMessage", 429, "Too Many Requests: retry after 1", parameters={"retry_after": 1}
+        "sendMessage", 429, "Too Many Requests: retry after 3", parameters={"retry_after": 3}
     )
-    started = time.monotonic()
-    await publisher.send(tg(GROUP), TelegramMessage(text="after the flood"))
-    assert time.monotonic() - started >= 1.0
+    try:
+        await publisher.send(tg(GROUP), TelegramMessage(text="after the flood"))
+    finally:
+        await publisher.bot.shutdown()
+    assert waits == [3.0]  # retry_after honoured before the second try
     assert fake.sent_to(GROUP)[0].plain == "after the flood"
     assert [name for name, _ in fake.calls].count("sendmessage") == 2
+    stats = publisher.bot.rate_limiter.stats  # type: ignore[union-attr]
+    assert stats.retry_after == {"reply": 0, "bulk": 1}
+    assert stats.retried["bulk"] == 1 and stats.gave_up["bulk"] == 0
 
 
 async def test_flood_control_beyond_retries_is_a_delivery_error(fake) -> None:
@@ -162,5 +182,7 @@ async def test_flood_control_beyond_retries_is_a_delivery_error(fake) -> None:
         with pytest.raises(DeliveryError, match="rate limited") as raised:
             await publisher.send(tg(USER), TelegramMessage(text="x"))
         assert type(raised.value) is DeliveryError
+        stats = publisher.bot.rate_limiter.stats  # type: ignore[union-attr]
+        assert stats.retry_after["bulk"] == 2 and stats.gave_up["bulk"] == 1
     finally:
         await publisher.bot.shutdown()

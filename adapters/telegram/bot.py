@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,6 +28,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram.publisher import TelegramPublisher
+from adapters.telegram.ratelimit import PacedRateLimiter
 from bot.app import App
 from bot.cards import clip
 from bot.commands import ChatContext, parse_command
@@ -118,24 +118,38 @@ class TelegramAdapter:
         app: App,
         *,
         poll_timeout: float = 10.0,
-        max_retries: int = 3,
+        pacing: bool = True,
     ) -> None:
         settings = app.settings
         if not settings.telegram_bot_token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.app = app
         self.poll_timeout = poll_timeout
-        self.application: Application = (
+        paid = settings.telegram_paid_broadcast
+        # pacing=False only for measuring the bot's own ceiling against an unlimited fake
+        self.rate_limiter: PacedRateLimiter | None = (
+            PacedRateLimiter.for_token(
+                settings.telegram_bot_token,
+                app.pace,
+                paid_per_second=settings.telegram_paid_broadcast_rate if paid else None,
+            )
+            if pacing
+            else None
+        )
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .base_url(settings.telegram_api_base_url)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
             .concurrent_updates(16)
             .get_updates_connect_timeout(5)
             .get_updates_read_timeout(5)
-            .build()
         )
-        self.publisher = TelegramPublisher(self.application.bot)
+        if self.rate_limiter is not None:
+            builder = builder.rate_limiter(self.rate_limiter)
+        self.application: Application = builder.build()
+        # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
+        self.publisher = TelegramPublisher(self.application.bot, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, bulk=False)
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -421,9 +435,9 @@ class TelegramAdapter:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> None:
         """Send a reply to where the command came from (same forum topic)."""
-        for message in self.publisher.render(reply):
+        for message in self.replies.render(reply):
             try:
-                await self.publisher.send(ctx.target, message)
+                await self.replies.send(ctx.target, message)
             except DeliveryError as exc:
                 log.warning("telegram: could not answer in %s: %s", ctx.chat_id, exc)
                 return

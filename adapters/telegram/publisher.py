@@ -8,6 +8,7 @@ forum topic ThreadGone, and anything else the core can only retry later a plain 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import (
     Bot,
@@ -26,6 +27,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from adapters.telegram.ratelimit import bulk
 from adapters.telegram.render import TelegramMessage, render_reply
 from bot.domain import Reply, Target
 from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, ThreadGone
@@ -101,12 +103,19 @@ def map_error(exc: TelegramError) -> DeliveryError:
 
 
 class TelegramPublisher:
-    """bot.ports.Publisher for Telegram: ``render`` is the pure renderer, ``send`` one message."""
+    """bot.ports.Publisher for Telegram: ``render`` is the pure renderer, ``send`` one message.
+
+    With ``bulk`` (the morning post's publisher) its sends ride the rate limiter's bulk lane,
+    behind replies, and with ``paid_broadcast`` carry ``allow_paid_broadcast`` (paced at the paid
+    rate). The adapter answers commands through a second one with ``bulk=False``.
+    """
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, bulk: bool = True, paid_broadcast: bool = False) -> None:
         self.bot = bot
+        self.bulk = bulk
+        self.paid_broadcast = bulk and paid_broadcast
 
     def render(self, reply: Reply) -> list[TelegramMessage]:
         return render_reply(reply)
@@ -123,6 +132,11 @@ class TelegramPublisher:
         chat_id = chat_id_for_api(target.chat_id)
         thread_id = int(target.thread_id) if target.thread_id else None
         markup = keyboard(message)
+        paced: dict[str, Any] = {}
+        if self.bulk and getattr(self.bot, "rate_limiter", None) is not None:
+            paced["rate_limit_args"] = bulk(self.paid_broadcast)
+        if self.paid_broadcast:
+            paced["allow_paid_broadcast"] = True
         if message.photo:
             try:
                 return await self.bot.send_photo(
@@ -132,6 +146,7 @@ class TelegramPublisher:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                     message_thread_id=thread_id,
+                    **paced,
                 )
             except BadRequest as exc:
                 if not any(marker in exc.message.lower() for marker in _BAD_PHOTO):
@@ -144,4 +159,5 @@ class TelegramPublisher:
             link_preview_options=LinkPreviewOptions(is_disabled=message.disable_preview),
             reply_markup=markup,
             message_thread_id=thread_id,
+            **paced,
         )

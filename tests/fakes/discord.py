@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +141,13 @@ class FakeDiscord:
         self.ready = asyncio.Event()
         self._failures: dict[int, _Failure] = {}
         self._rate_limits: list[tuple[str, float]] = []  # (path substring, retry_after)
+        # Discord's limits on POST /channels/{id}/messages: a bucket per channel (5 per 5 s)
+        # announced in X-RateLimit-* headers on every answer, and the global 50 requests a second
+        self.channel_bucket: tuple[int, float] | None = (5, 5.0)
+        self.global_per_second: int | None = 50
+        self.too_many = 0  # 429s given by those two limits
+        self._channel_buckets: dict[int, tuple[float, int]] = {}  # channel -> (reset at, used)
+        self._global_window: deque[float] = deque()
         self.rate_limited: list[str] = []
         self._sockets: list[tuple[web.WebSocketResponse, list[int]]] = []
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
@@ -945,14 +954,70 @@ class FakeDiscord:
         invalid = self._invalid(payload)
         if invalid:
             return invalid
+        headers, refused = self._route_limit(channel_id)
+        if refused is not None:
+            return refused
         nonce = payload.get("nonce")
         if nonce and payload.get("enforce_nonce") and (channel_id, str(nonce)) in self._nonces:
-            return _json(self._public(self._nonces[(channel_id, str(nonce))]))
+            return _json(self._public(self._nonces[(channel_id, str(nonce))]), headers=headers)
         msg = self._message(channel_id, payload)
+        msg["_at"] = time.monotonic()  # arrival, for window checks in tests and the bench
         if nonce:
             msg["nonce"] = str(nonce)
             self._nonces[(channel_id, str(nonce))] = msg
-        return _json(self._public(msg))
+        return _json(self._public(msg), headers=headers)
+
+    def _route_limit(self, channel_id: int) -> tuple[dict[str, str], web.Response | None]:
+        """Discord's per-channel bucket and global limit for creating messages."""
+        now = time.monotonic()
+        if self.global_per_second is not None:
+            while self._global_window and now - self._global_window[0] >= 1.0:
+                self._global_window.popleft()
+            if len(self._global_window) >= self.global_per_second:
+                retry = max(1.0 - (now - self._global_window[0]), 0.001)
+                self.too_many += 1
+                body = {"message": "You are being rate limited.", "global": True}
+                body["retry_after"] = retry
+                return {}, _json(
+                    body,
+                    429,
+                    {
+                        "Retry-After": str(max(1, math.ceil(retry))),
+                        "X-RateLimit-Global": "true",
+                        "X-RateLimit-Scope": "global",
+                        "Via": "1.1 google",
+                    },
+                )
+        if self.channel_bucket is None:
+            self._global_window.append(now)
+            return {}, None
+        limit, period = self.channel_bucket
+        reset_at, used = self._channel_buckets.get(channel_id, (now + period, 0))
+        if now >= reset_at:
+            reset_at, used = now + period, 0
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Reset": f"{time.time() + (reset_at - now):.3f}",
+            "X-RateLimit-Reset-After": f"{reset_at - now:.3f}",
+            "X-RateLimit-Bucket": "channel-messages",
+        }
+        if used >= limit:
+            self.too_many += 1
+            retry = reset_at - now
+            headers.update(
+                {
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Scope": "user",
+                    "Retry-After": str(max(1, math.ceil(retry))),
+                    "Via": "1.1 google",
+                }
+            )
+            body = {"message": "You are being rate limited.", "retry_after": retry, "global": False}
+            return {}, _json(body, 429, headers)
+        self._channel_buckets[channel_id] = (reset_at, used + 1)
+        self._global_window.append(now)
+        headers["X-RateLimit-Remaining"] = str(limit - used - 1)
+        return headers, None
 
     async def _post_thread(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])

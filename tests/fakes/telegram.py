@@ -2,9 +2,12 @@
 
 It speaks ``POST /bot{token}/{method}`` with form-encoded, JSON or multipart bodies, returns the
 real envelopes with the real HTTP statuses, validates what Telegram validates (HTML entities,
-lengths in UTF-16 units, callback_data size, per-chat flood limits, unknown chats) and has
-programmable chat states (blocked, kicked, migrated, forum topics, admins). Every sent message is
-recorded for assertions; helpers inject updates for long polling.
+lengths in UTF-16 units, callback_data size, unknown chats), enforces the flood limits (more than
+30 messages in any one-second window overall — 1,000 with ``allow_paid_broadcast`` — or more than
+20 in any 60 seconds to one group or channel answers 429 with ``retry_after``; about one a second
+per chat) and has programmable chat states (blocked, kicked, migrated, forum topics, admins).
+Every accepted message is recorded with its arrival time (``SentMessage.at``), every 429 counted
+(``too_many``), for assertions and the benchmark; helpers inject updates for long polling.
 
 Standalone: ``python -m tests.fakes.telegram --port 8767`` then ``POST /_inject`` with
 ``{"chat_id": 1, "text": "/today"}`` (or a whole update under ``"update"``), ``GET /_sent``,
@@ -58,6 +61,7 @@ _BOOL_FIELDS = {
     "drop_pending_updates",
     "show_alert",
     "allow_sending_without_reply",
+    "allow_paid_broadcast",
 }
 
 
@@ -278,6 +282,8 @@ class SentMessage:
     reply_markup: dict[str, Any] | None
     disable_preview: bool
     plain: str  # what the user sees after entity parsing
+    at: float = 0.0  # when the fake accepted it (its clock, monotonic by default)
+    paid_broadcast: bool = False  # sent with allow_paid_broadcast
 
     @property
     def body(self) -> str:
@@ -325,12 +331,19 @@ class FakeTelegram:
         clock: Callable[[], float] = time.monotonic,
         private_burst: int = 20,
         group_per_minute: int = 20,
+        per_second: int | None = 30,
+        paid_per_second: int = 1000,
     ) -> None:
         self.token = token
         self.bot = FakeUser(int(token.split(":")[0]), "Daily Papers", bot_username, is_bot=True)
         self.clock = clock
         self.private_burst = private_burst
         self.group_per_minute = group_per_minute
+        self.per_second = per_second  # None: no overall limit (to measure the bot's own ceiling)
+        self.paid_per_second = paid_per_second
+        self.too_many: int = 0  # 429 answers given for flood limits
+        self._second: deque[float] = deque()  # accepted sends in the last second (free)
+        self._paid_second: deque[float] = deque()  # ... with allow_paid_broadcast
         self.chats: dict[int, FakeChat] = {}
         self.users: dict[int, FakeUser] = {}
         self.sent: list[SentMessage] = []
@@ -367,6 +380,8 @@ class FakeTelegram:
         app.router.add_post("/_inject", self._handle_inject)
         app.router.add_get("/_sent", self._handle_sent)
         app.router.add_post("/_block", self._handle_block)
+        app.router.add_get("/_stats", self._handle_stats)
+        app.router.add_get("/_wait_sent", self._handle_wait_sent)
         return app
 
     async def start(self, port: int = 0) -> str:
@@ -587,6 +602,16 @@ class FakeTelegram:
             if m.chat_id == chat_id and (thread_id is ... or m.thread_id == thread_id)
         ]
 
+    def sends(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Accepted sendMessage/sendPhoto calls (not edits), in arrival order."""
+        sends = [m for m in self.sent if m.method in {"sendMessage", "sendPhoto"}]
+        return [m for m in sends if chat_id is None or m.chat_id == chat_id]
+
+    def busiest(self, width: float, chat_id: int | None = None, *, paid: bool = False) -> int:
+        """The most accepted sends in any closed window of ``width`` seconds."""
+        times = [m.at for m in self.sends(chat_id) if m.paid_broadcast == paid or chat_id]
+        return max_in_window(times, width)
+
     async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
         """Wait until ``predicate()`` holds (checked whenever the fake's state changes)."""
         async with asyncio.timeout(within), self._changed:
@@ -736,7 +761,7 @@ class FakeTelegram:
         if utf16_len(plain) > TEXT_LIMIT:
             raise bad_request("message is too long")
         markup = self._markup(params)
-        self._rate_limit(chat)
+        self._rate_limit(chat, params)
         return self._record(
             "sendMessage", chat, thread_id, params, text=text, plain=plain, markup=markup
         )
@@ -753,7 +778,7 @@ class FakeTelegram:
         if utf16_len(plain) > CAPTION_LIMIT:
             raise bad_request("message caption is too long")
         markup = self._markup(params)
-        self._rate_limit(chat)
+        self._rate_limit(chat, params)
         return self._record(
             "sendPhoto",
             chat,
@@ -909,28 +934,38 @@ class FakeTelegram:
                     raise bad_request("BUTTON_TYPE_INVALID")
         return markup
 
-    def _rate_limit(self, chat: FakeChat) -> None:
+    def _rate_limit(self, chat: FakeChat, params: dict[str, Any]) -> None:
+        """Telegram's flood limits; a send is counted only when every limit lets it through."""
         now = self.clock()
+        paid = bool(params.get("allow_paid_broadcast"))
+        overall, limit = (
+            (self._paid_second, self.paid_per_second) if paid else (self._second, self.per_second)
+        )
+        while overall and now - overall[0] > 1.0:  # closed window: [now - 1 s, now]
+            overall.popleft()
+        if limit is not None and len(overall) >= limit:
+            self._too_many(max(1, math.ceil(1.0 - (now - overall[0]))))
+        window: deque[float] | None = None
         if chat.type in {"group", "supergroup", "channel"}:
             window = self._group_windows.setdefault(chat.id, deque())
             while window and now - window[0] >= 60:
                 window.popleft()
             if len(window) >= self.group_per_minute:
-                wait = max(1, math.ceil(60 - (now - window[0])))
-                raise ApiError(
-                    429,
-                    f"Too Many Requests: retry after {wait}",
-                    {"retry_after": wait},
-                )
-            window.append(now)
+                self._too_many(max(1, math.ceil(60 - (now - window[0]))))
         # every chat: about one message per second sustained, with a small burst allowance
         tokens, last = self._buckets.get(chat.id, (float(self.private_burst), now))
         tokens = min(float(self.private_burst), tokens + (now - last))
         if tokens < 1:
-            wait = max(1, math.ceil(1 - tokens))
             self._buckets[chat.id] = (tokens, now)
-            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            self._too_many(max(1, math.ceil(1 - tokens)))
         self._buckets[chat.id] = (tokens - 1, now)
+        overall.append(now)
+        if window is not None:
+            window.append(now)
+
+    def _too_many(self, wait: int) -> None:
+        self.too_many += 1
+        raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
 
     def _record(
         self,
@@ -957,6 +992,8 @@ class FakeTelegram:
             markup,
             _preview_disabled(params),
             plain,
+            at=self.clock(),
+            paid_broadcast=bool(params.get("allow_paid_broadcast")),
         )
         self.sent.append(message)
         return self._message_json(message)
@@ -1008,7 +1045,25 @@ class FakeTelegram:
                 update = self.group_message(
                     chat_id, user_id, body["text"], thread_id=body.get("thread_id")
                 )
-        return web.json_response({"ok": True, "result": update})
+        return web.json_response({"ok": True, "result": update, "at": self.clock()})
+
+    async def _handle_stats(self, request: web.Request) -> web.Response:
+        """Counts for the benchmark: sends accepted, 429s given, the fake's clock."""
+        return web.json_response(
+            {"sent": len(self.sends()), "too_many": self.too_many, "now": self.clock()}
+        )
+
+    async def _handle_wait_sent(self, request: web.Request) -> web.Response:
+        """``?chat_id=N&count=K&within=S``: answers with those messages once K have arrived."""
+        query = request.query
+        chat_id = int(query["chat_id"]) if "chat_id" in query else None
+        try:
+            sent = await self.wait_sent(
+                int(query.get("count", 1)), chat_id=chat_id, within=float(query.get("within", 30))
+            )
+        except TimeoutError:
+            return web.json_response({"ok": False, "description": "timed out"}, status=504)
+        return web.json_response({"ok": True, "result": [asdict(m) for m in sent]})
 
     async def _handle_block(self, request: web.Request) -> web.Response:
         """``{"chat_id": N}``: the user blocks the bot (private) or kicks it (group)."""
@@ -1026,6 +1081,17 @@ class FakeTelegram:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def max_in_window(times: list[float], width: float) -> int:
+    """The most of ``times`` that fit in one closed window ``[t, t + width]``."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] > width:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 def _error(exc: ApiError) -> web.Response:
@@ -1134,10 +1200,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument("--private", default="", help="START:COUNT private chats (benchmark)")
+    parser.add_argument("--groups", default="", help="START:COUNT groups, ids -START-i")
+    parser.add_argument("--unlimited", action="store_true", help="no flood limits at all")
+    parser.add_argument("--readers", type=int, default=0, help="private chats 1002, 1003, ...")
     args = parser.parse_args()
 
     async def serve() -> None:
         fake = FakeTelegram(args.token)
+        if args.unlimited:
+            fake.per_second = None
+            fake.group_per_minute = sys.maxsize
+            fake.private_burst = sys.maxsize
+        if args.private:
+            start, count = (int(v) for v in args.private.split(":"))
+            for chat_id in range(start, start + count):
+                fake.add_private_chat(chat_id, f"User {chat_id}")
+        if args.groups:
+            start, count = (int(v) for v in args.groups.split(":"))
+            for i in range(count):
+                fake.add_group(-(start + i), f"Group {i}")
         fake.add_private_chat(1001, "Alice")
         fake.add_group(-1002, "Reading group", admins=(1001,))
         fake.add_channel(-1003, "Papers channel")
