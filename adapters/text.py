@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from rich.markup import escape as rich_escape
 
-from bot.cards import clean_text, first_sentence, safe_url, shorten_authors
+from bot.cards import clean_text, gist_line, safe_url, shorten_authors
 from bot.domain import Card, Reply
+from bot.i18n import t
 
 
 class _Style:
@@ -23,35 +24,36 @@ class _Style:
         return f"[{markup}]{self.text(value)}[/{markup}]" if self.color else value
 
 
-def _card(card: Card, number: int, full: bool, s: _Style) -> list[str]:
+def _card(card: Card, number: int, full: bool, s: _Style, language: str = "en") -> list[str]:
     title = clean_text(card.title) or clean_text(card.arxiv_id)
     lines = [f"{number}. {s.wrap('bold', title)}  (👍 {card.votes:,})"]
     lines.append(f"   {s.wrap('blue', card.arxiv_url)}")
     authors = shorten_authors(card.authors, max_names=8 if full else 3)
     if authors:
-        lines.append(f"   Authors: {s.text(authors)}")
+        lines.append(f"   {t('label_authors', language)}: {s.text(authors)}")
     if because := clean_text(card.because):
         lines.append(f"   💡 {s.text(because)}")
     summary = card.summary
     if not full:
-        gist = summary.whats_new if summary.has_sections else summary.text
-        if sentence := first_sentence(clean_text(gist)):
+        if sentence := gist_line(card):
             lines.append(f"   {s.text(sentence)}")
         return lines
     if organization := clean_text(card.organization):
-        lines.append(f"   Organization: {s.text(organization)}")
+        lines.append(f"   {t('label_organization', language)}: {s.text(organization)}")
     if github := safe_url(card.github_url):
         stars = f" (⭐ {card.github_stars:,})" if card.github_stars else ""
-        lines.append(f"   Code: {s.text(github)}{stars}")
+        lines.append(f"   {t('label_code', language)}: {s.text(github)}{stars}")
     if project := safe_url(card.project_url):
-        lines.append(f"   Project page: {s.text(project)}")
+        lines.append(f"   {t('label_project_page', language)}: {s.text(project)}")
     if keywords := [k for k in (clean_text(k) for k in card.keywords) if k]:
-        lines.append(f"   Keywords: {s.text(', '.join(keywords))}")
+        lines.append(f"   {t('label_keywords', language)}: {s.text(', '.join(keywords))}")
     if summary.has_sections:
         for heading, body in summary.sections():
             lines.append(f"   {s.wrap('bold', heading)}: {s.text(clean_text(body))}")
     elif text := clean_text(summary.text):
         lines.append(f"   {s.text(text)}")
+    if note := clean_text(card.note):
+        lines.append(f"   {s.wrap('italic', note)}")
     return lines
 
 
@@ -66,6 +68,9 @@ def render_text(reply: Reply, *, color: bool = False) -> str:
         blocks.append(s.wrap("red", text) if reply.is_error else s.text(text))
     if not reply.is_error:
         full = reply.style == "cards"
-        for number, card in enumerate(reply.cards, 1):
-            blocks.append("\n".join(_card(card, number, full, s)))
+        for number, card in enumerate(reply.cards, reply.start):
+            blocks.append("\n".join(_card(card, number, full, s, reply.language)))
+    if reply.more and not reply.is_error:
+        label = next((b.label for b in reply.buttons if b.command == reply.more), "More")
+        blocks.append(s.text(f"» {clean_text(label)}: /more"))
     return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SETTLE_TIME = time(2, 40)  # UTC, on the day after: a day's list no longer changes much after this
 LOOKBACK_DAYS = 10  # how far back "today's digest" looks for a day with papers
 MAX_SEARCH_WORDS = 32
+MAX_SEARCH_RESULTS = 500  # /search counts (and pages through) at most this many matches
 
 # The exact expression of the GIN index ix_paper_search (migration 0001): PostgreSQL uses the
 # index only when the query repeats it word for word.
@@ -40,8 +41,6 @@ PG_SEARCH_DOCUMENT = (
     "|| ' ' || coalesce(ai_summary, '') || ' ' || coalesce(authors::text, '') "
     "|| ' ' || coalesce(keywords::text, ''))"
 )
-# FTS5 column weights: title, abstract, authors, keywords, ai_summary
-SQLITE_RANK = "bm25(paper_fts, 10.0, 1.0, 3.0, 4.0, 2.0)"
 
 
 def settle_time(day: date) -> datetime:
@@ -129,16 +128,32 @@ class Archive:
 
     async def backfill(self, since: date, until: date, now: datetime) -> int:
         """Ensure every day from ``since`` to ``until`` (inclusive); returns the papers stored."""
+        return (await self.backfill_report(since, until, now))[0]
+
+    async def backfill_report(
+        self,
+        since: date,
+        until: date,
+        now: datetime,
+        on_day: Callable[[date], None] | None = None,
+    ) -> tuple[int, int]:
+        """``backfill``, returning (featured papers stored for these days, how many are new),
+        and calling ``on_day(day)`` after each day (a progress bar)."""
         if since > until:
             raise BadArgument(f"The start day {since} is after the end day {until}.")
         until = min(until, _utc(now).date())
-        total = 0
+        total = new = 0
         day = since
         while day <= until:
+            before = await self._count(day)
             await self.ensure_day(day, now)
-            total += await self._count(day)
+            after = await self._count(day)
+            total += after
+            new += max(after - before, 0)
+            if on_day is not None:
+                on_day(day)
             day += timedelta(days=1)
-        return total
+        return total, new
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -191,7 +206,15 @@ class Archive:
         return [_featured(paper, featured) for featured, paper in ranked[:n]]
 
     async def search(self, query: str, limit: int = 10) -> list[FeaturedPaper]:
-        """Full-text search over every stored paper, best match first (then most votes).
+        """The best ``limit`` matches of ``search_all``."""
+        return (await self.search_all(query))[: max(limit, 0)]
+
+    async def search_all(self, query: str, cap: int = MAX_SEARCH_RESULTS) -> list[FeaturedPaper]:
+        """Every stored paper matching all the query's words, best first: papers whose title
+        holds every word above the others, then most votes, then id. The same order on SQLite
+        and PostgreSQL: each database only says which papers match (in the title, anywhere),
+        with its own stemming; the ranking is ours. ``len()`` is the true number of matches
+        (up to ``cap``).
 
         The user's words are taken as plain words that must all appear (no search operators), so
         no input can be a query syntax error. Each result carries its most recent featured day.
@@ -199,10 +222,9 @@ class Archive:
         if not query.strip():
             raise BadArgument("Type some words to search for, for example: /search diffusion")
         words = _search_words(query)
-        if not words or limit < 1:
+        if not words:
             return []
-        candidates = max(limit * 5, 50)
-        return await self.db.run(lambda session: _search(session, words, candidates, limit))
+        return await self.db.run(lambda session: _search_all(session, words, cap))
 
     async def paper(self, arxiv_id: str, now: datetime | None = None) -> FeaturedPaper | None:
         """One paper: from the archive, else fetched from the source and stored.
@@ -298,32 +320,44 @@ def _store_day(
     session.commit()
 
 
-def _search(session: Session, words: list[str], candidates: int, limit: int) -> list[FeaturedPaper]:
-    """The search itself, in one session (see ``Archive.search``)."""
+def _search_all(session: Session, words: list[str], cap: int) -> list[FeaturedPaper]:
+    """The search itself, in one session (see ``Archive.search_all``)."""
     if session.get_bind().dialect.name == "postgresql":
-        scored = session.execute(
+        rows = session.execute(
             text(
-                f"SELECT arxiv_id, ts_rank({PG_SEARCH_DOCUMENT}, q) AS score "
+                # "<" and ">" as spaces: PostgreSQL's parser would take "<Retrieval>"
+                # for an XML tag and drop the word, where SQLite sees a word
+                "SELECT arxiv_id, to_tsvector('english', "
+                "regexp_replace(coalesce(title, ''), '[<>]', ' ', 'g')) @@ q "
                 "FROM paper, plainto_tsquery('english', :words) AS q "
-                f"WHERE {PG_SEARCH_DOCUMENT} @@ q ORDER BY score DESC LIMIT :n"
+                f"WHERE {PG_SEARCH_DOCUMENT} @@ q LIMIT :n"
             ),
-            {"words": " ".join(words), "n": candidates},
+            {"words": " ".join(words), "n": cap},
         ).all()
-        relevance = {row[0]: -float(row[1]) for row in scored}
+        in_title = {row[0]: bool(row[1]) for row in rows}
     else:
-        match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
-        scored = session.execute(
+        phrases = ['"' + word.replace('"', '""') + '"' for word in words]
+        found = session.execute(
             text(
-                f"SELECT paper.arxiv_id, {SQLITE_RANK} AS score FROM paper_fts "
+                "SELECT paper.arxiv_id FROM paper_fts "
                 "JOIN paper ON paper.rowid = paper_fts.rowid "
-                "WHERE paper_fts MATCH :match ORDER BY score LIMIT :n"
+                "WHERE paper_fts MATCH :match LIMIT :n"
             ),
-            {"match": match, "n": candidates},
+            {"match": " ".join(phrases), "n": cap},
         ).all()
-        relevance = {row[0]: float(row[1]) for row in scored}
-    results = _with_latest_day(session, relevance)
-    results.sort(key=lambda fp: (relevance[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
-    return results[:limit]
+        titled = session.execute(
+            text(
+                "SELECT paper.arxiv_id FROM paper_fts "
+                "JOIN paper ON paper.rowid = paper_fts.rowid "
+                "WHERE paper_fts MATCH :match"
+            ),
+            {"match": " ".join(f"title : {phrase}" for phrase in phrases)},
+        ).all()
+        title_ids = {row[0] for row in titled}
+        in_title = {row[0]: row[0] in title_ids for row in found}
+    results = _with_latest_day(session, in_title)
+    results.sort(key=lambda fp: (not in_title[fp.paper.arxiv_id], -fp.votes, fp.paper.arxiv_id))
+    return results
 
 
 def _with_latest_day(session: Session, arxiv_ids: Iterable[str]) -> list[FeaturedPaper]:

@@ -7,16 +7,20 @@ renderer can clip by what its platform counts (UTF-16 units, escaped length...).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+import regex
+from markdown_it import MarkdownIt
 
 from bot.domain import Button, Card, Digest, FeaturedPaper, PaperInfo, Reply, Style, Summary
 from bot.i18n import t
 
 ELLIPSIS = "…"
 OFFLINE_SUMMARY_CHARS = 400
+MAX_KEYWORDS = 5
 HF_DAY = "https://huggingface.co/papers?date={day}"
 
 Measure = Callable[[str], int]
@@ -29,7 +33,7 @@ _ABBREVIATIONS = frozenset(
 )
 _NEXT_CHAR = re.compile(r"\s*(\S)")
 _LAST_WORD = re.compile(r"[^\s]+$")
-_JOINERS = frozenset({"\u200d", "\ufe0f", "\ufe0e"})
+_GRAPHEME = regex.compile(r"\X")
 
 
 def utf16_len(text: str) -> int:
@@ -54,36 +58,35 @@ def clean_text(text: str | None, *, keep_newlines: bool = False) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def _is_glued(ch: str) -> bool:
-    """Characters that belong to the character before them (accents, ZWJ, variation selectors)."""
-    return ch in _JOINERS or unicodedata.combining(ch) != 0 or "\U0001f3fb" <= ch <= "\U0001f3ff"
+def grapheme_ends(text: str) -> list[int]:
+    """Indices where a user-perceived character (an extended grapheme cluster) ends."""
+    return [match.end() for match in _GRAPHEME.finditer(text)]
 
 
 def clip(text: str, limit: int, *, measure: Measure = len, ellipsis: str = ELLIPSIS) -> str:
     """The longest prefix of ``text`` ending at a word boundary, plus ``ellipsis``, that fits.
 
-    Text without any space (CJK, emoji runs, a very long word) is cut between characters,
-    never inside an emoji sequence or before a combining mark.
+    Text without any space (CJK, emoji runs, a very long word) is cut between grapheme
+    clusters (``regex``'s ``\\X``), so a flag, a family emoji or an accent stays whole.
     """
     if measure(text) <= limit:
         return text
     if measure(ellipsis) > limit:
         return ""
-    lo, hi = 0, len(text)
-    while lo < hi:  # largest n with measure(text[:n] + ellipsis) <= limit
+    ends = [0, *grapheme_ends(text)]
+    lo, hi = 0, len(ends) - 1
+    while lo < hi:  # most graphemes n with measure(text[:ends[n]] + ellipsis) <= limit
         mid = (lo + hi + 1) // 2
-        if measure(text[:mid] + ellipsis) <= limit:
+        if measure(text[: ends[mid]] + ellipsis) <= limit:
             lo = mid
         else:
             hi = mid - 1
-    cut = text[:lo]
-    if lo < len(text) and not text[lo].isspace() and cut and not cut[-1].isspace():
+    size = ends[lo]
+    cut = text[:size]
+    if size < len(text) and not text[size].isspace() and cut and not cut[-1].isspace():
         space = max(cut.rfind(" "), cut.rfind("\n"))
         if space > 0:
             cut = cut[:space]
-        else:
-            while cut and (_is_glued(text[len(cut)]) or cut[-1] in _JOINERS):
-                cut = cut[:-1]
     cut = cut.rstrip().rstrip(",;:-–—(").rstrip()
     return cut + ellipsis
 
@@ -120,9 +123,44 @@ def clip_sentences(text: str, limit: int, *, measure: Measure = len) -> str:
     return best or clip(text, limit, measure=measure)
 
 
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark")
+
+
+def strip_markdown(text: str | None) -> str:
+    """Plain text from Markdown (Hugging Face's ``ai_summary`` may carry ``**bold**``, links,
+    code): emphasis marks and link targets dropped, words kept. Renderers escape the result."""
+    if not text:
+        return ""
+    if not any(ch in text for ch in "*_`[]#<>!"):
+        return text
+    words: list[str] = []
+    for block in _markdown().parse(text):
+        if block.type == "inline":
+            for token in block.children or ():
+                if token.type in ("text", "code_inline", "html_inline"):
+                    words.append(token.content)
+                elif token.type in ("softbreak", "hardbreak"):
+                    words.append(" ")
+                elif token.type == "image":
+                    words.append(token.content)
+            words.append(" ")
+        elif block.type in ("code_block", "fence", "html_block"):
+            words.append(block.content + " ")
+    return clean_text("".join(words)) or clean_text(text)
+
+
 def first_sentence(text: str) -> str:
     ends = sentence_ends(text)
     return text[: ends[0]].strip() if ends else text
+
+
+def gist_line(card: Card) -> str:
+    """The one summary line a compact list shows under an item (every platform the same)."""
+    summary = card.summary
+    gist = summary.whats_new if summary.has_sections else summary.text
+    return first_sentence(clean_text(gist))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -176,7 +214,7 @@ def offline_summary(paper: PaperInfo, language: str = "en") -> Summary:
 
     ``language`` records which digest asked for it; the text itself is the source's English.
     """
-    text = clean_text(paper.ai_summary)
+    text = clean_text(strip_markdown(paper.ai_summary))
     if not text:
         text = clip_sentences(clean_text(paper.abstract), OFFLINE_SUMMARY_CHARS)
     return Summary(text=text, language=language, source="offline")
@@ -193,18 +231,36 @@ def because_line(liked_title: str | None, language: str = "en") -> str | None:
     return t("because_liked", language, title=clip(title, BECAUSE_TITLE_CHARS))
 
 
+def same_page(a: str | None, b: str | None) -> bool:
+    """Two URLs for the same page (scheme, "www.", case of the host, trailing "/" ignored)."""
+    if not a or not b:
+        return False
+
+    def key(url: str) -> tuple[str, str]:
+        parts = urlsplit(url.strip())
+        host = parts.netloc.lower().removeprefix("www.")
+        path = parts.path.rstrip("/").removesuffix(".git")
+        return host, path + ("?" + parts.query if parts.query else "")
+
+    return key(a) == key(b)
+
+
 def build_card(fp: FeaturedPaper, summary: Summary | None = None, language: str = "en") -> Card:
+    """A card with one link per destination: no project page that repeats the code link,
+    at most ``MAX_KEYWORDS`` keywords."""
     paper = fp.paper
+    code = github_url(paper.github_repo)
+    project = safe_url(paper.project_page)
     return Card(
         arxiv_id=paper.arxiv_id.strip(),
         title=clean_text(paper.title) or paper.arxiv_id,
         votes=max(fp.votes, 0),
         authors=tuple(name for name in (clean_text(a) for a in paper.authors) if name),
         organization=clean_text(paper.organization) or None,
-        github_url=github_url(paper.github_repo),
+        github_url=code,
         github_stars=paper.github_stars,
-        project_url=safe_url(paper.project_page),
-        keywords=_unique(paper.keywords),
+        project_url=project if project and not same_page(project, code) else None,
+        keywords=_unique(paper.keywords)[:MAX_KEYWORDS],
         summary=summary if summary is not None else offline_summary(paper),
         day=fp.day,
         because=because_line(fp.because, language),
@@ -231,9 +287,10 @@ def build_digest(
 
 
 def digest_reply(digest: Digest, style: Style = "compact") -> Reply:
+    """The digest as a reply, its words in the digest's language."""
     day = digest.day.isoformat()
-    link = Button("Open on Hugging Face", url=hf_day_url(digest.day))
-    text = "" if digest.cards else f"No papers were featured on {day} (weekends are empty)."
+    link = Button(t("button_open_hf", digest.language), url=hf_day_url(digest.day))
+    text = "" if digest.cards else t("digest_empty", digest.language, day=day)
     return Reply(
         text=text,
         title=digest.title or digest_title(digest.day),
@@ -241,6 +298,7 @@ def digest_reply(digest: Digest, style: Style = "compact") -> Reply:
         style=style,
         day=digest.day,
         buttons=(link,) if digest.cards else (),
+        language=digest.language,
     )
 
 

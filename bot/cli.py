@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -13,11 +14,19 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from bot.app import App, build_app, configure_logging
 from bot.config import Settings
 from bot.domain import Subscription
-from bot.errors import BotError
+from bot.errors import BadArgument, BotError
 from bot.ranking import RankingUnavailable
 from bot.subscriptions import SETTINGS as SETTING_SPECS
 
@@ -94,8 +103,15 @@ def with_app(
 
     try:
         return asyncio.run(main())
+    except BadArgument as exc:  # a bad value, like /settings refuses it: usage error
+        raise fail(str(exc), 2) from None
     except BotError as exc:
         raise fail(str(exc)) from None
+
+
+def papers(count: int) -> str:
+    """ "1 featured paper", "2 featured papers" (operator output, English)."""
+    return f"{count} featured paper" + ("" if count == 1 else "s")
 
 
 def parse_date_option(value: str | None) -> date | None:
@@ -123,6 +139,8 @@ def digest(
     """Print a day's digest (default: the latest finished day with papers)."""
     from adapters.formats import render
     from bot.cards import build_digest, digest_reply
+    from bot.i18n import catalogue_language
+    from bot.summaries import explain
 
     wanted = parse_date_option(day)
     settings = load_settings()
@@ -130,11 +148,26 @@ def digest(
 
     async def work(app: App) -> str:
         now = app.now()
+        if wanted is not None and wanted > now.date():
+            raise fail(
+                f"{wanted} is in the future (today is {now.date()}); Hugging Face has no papers "
+                "for it yet.",
+                2,
+            )
         the_day = wanted or await app.archive.todays_digest_date(now)
         featured = await app.archive.day(the_day, now)
         if limit:
             featured = featured[:limit]
-        summaries = await app.summaries.summarize([fp.paper for fp in featured], lang)
+        papers = [fp.paper for fp in featured]
+        summaries, fallbacks = await app.summaries.summarize_report(papers, lang)
+        if fallbacks and (app.summaries.enabled or catalogue_language(lang) != "en"):
+            reasons = sorted(set(fallbacks.values()))
+            why = "; ".join(explain(reason, app.summaries.model) for reason in reasons)
+            typer.echo(
+                f"warning: {len(fallbacks)} of {len(papers)} summaries are the original English "
+                f"ones ({why}).",
+                err=True,
+            )
         reply = digest_reply(build_digest(the_day, featured, summaries, lang), style="cards")
         return render(reply, fmt.value)
 
@@ -154,15 +187,34 @@ def fetch(
     last = parse_date_option(until)
     assert first is not None
 
-    async def work(app: App) -> int:
+    async def work(app: App) -> tuple[int, int]:
         now = app.now()
         end = last or await app.archive.todays_digest_date(now)
         if first > end:
             raise fail(f"--since {first} is after {end}.", 2)
-        return await app.archive.backfill(first, end, now)
+        days = (min(end, now.date()) - first).days + 1
+        # a progress bar on a terminal only: a pipe or a log gets the one summary line
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as progress:
+            task = progress.add_task("Fetching days", total=max(days, 0))
 
-    count = with_app(work)
-    typer.echo(f"Stored {count} featured papers since {first}.")
+            def advance(day: date) -> None:
+                progress.update(task, advance=1, description=f"Fetched {day}")
+
+            return await app.archive.backfill_report(first, end, now, on_day=advance)
+
+    total, new = with_app(work)
+    if new:
+        typer.echo(f"Stored {papers(new)} new since {first} ({total} in all for these days).")
+    else:
+        typer.echo(f"Nothing new since {first}: the archive already holds all {papers(total)}.")
 
 
 @db_cli.command("upgrade")
@@ -219,6 +271,24 @@ def run() -> None:
 # --- operators: subscriptions ---------------------------------------------------------------
 
 
+PLATFORMS = ("telegram", "discord")
+# Telegram: a (negative for groups and channels) number, or a public channel's @username;
+# Discord: a snowflake
+CHAT_ID = {
+    "telegram": re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}"),
+    "discord": re.compile(r"\d{15,21}"),
+}
+CHAT_ID_HELP = {
+    "telegram": "a number such as -1001234567890, or a channel's @username",
+    "discord": "a channel id, 15-21 digits",
+}
+
+
+def check_platform(platform: str) -> None:
+    if platform not in PLATFORMS:
+        raise fail(f"unknown platform '{platform}': use telegram or discord.", 2)
+
+
 def _row_line(row: Subscription) -> str:
     state = "subscribed" if row.subscribed else "not subscribed"
     if not row.active:
@@ -239,6 +309,8 @@ def channels_list(
     platform: Annotated[str | None, typer.Option("--platform", help="telegram or discord")] = None,
 ) -> None:
     """List every chat and channel the bot knows."""
+    if platform is not None:
+        check_platform(platform)
 
     async def work(app: App) -> list[str]:
         return [_row_line(row) for row in await app.subscriptions.list_all(platform)]
@@ -276,8 +348,11 @@ def channels_add(
     """Subscribe a chat or channel by id (e.g. a Telegram channel the bot posts in)."""
     from bot.domain import Target
 
-    if platform not in ("telegram", "discord"):
-        raise fail("platform must be telegram or discord.", 2)
+    check_platform(platform)
+    if not CHAT_ID[platform].fullmatch(chat_id):
+        raise fail(f"'{chat_id}' is not a {platform} chat id ({CHAT_ID_HELP[platform]}).", 2)
+    if thread is not None and not re.fullmatch(r"\d{1,20}", thread):
+        raise fail(f"'{thread}' is not a topic/thread id (a positive number).", 2)
 
     async def work(app: App) -> str:
         row, _ = await app.subscriptions.subscribe(Target(platform, chat_id, thread))
@@ -293,20 +368,29 @@ def channels_set(
     value: Annotated[list[str], typer.Argument(help="The new value.")],
 ) -> None:
     """Change one setting of a subscription (same names and values as /settings)."""
-    from bot.subscriptions import RANK_RESET, parse_setting
+    from bot.subscriptions import RANK_RESET, parse_flag, parse_setting
 
     raw = " ".join(value)
+    flag_keys = ("active", "subscribed")
+    # validated before anything is opened: a bad value changes nothing
+    if key.lower() in flag_keys:
+        flag = parse_flag(raw)
+        if flag is None:
+            raise fail(f"'{raw}' is not a valid {key.lower()} value. Use on or off.", 2)
+    else:
+        try:
+            spec, parsed = parse_setting(key, raw)
+        except BadArgument as exc:
+            raise fail(str(exc), 2) from None
 
     async def work(app: App) -> str:
         row = await app.subscriptions.by_id(sub_id)
-        if key.lower() in ("active", "subscribed"):
-            flag = raw.strip().lower() in {"on", "yes", "true", "1"}
+        if key.lower() in flag_keys:
             changes: dict[str, object] = {key.lower(): flag}
             if flag:
                 changes.update(failure_count=0, last_error=None)
             row = await app.subscriptions.save(sub_id, **changes)
         else:
-            spec, parsed = parse_setting(key, raw)
             if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings
                 forgotten = await app.commands.ranking.ratings.forget(row.target)
                 return f"Forgot {forgotten} ratings of subscription #{sub_id}."

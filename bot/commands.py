@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
@@ -33,6 +35,7 @@ _ARXIV_ID = re.compile(
     re.I,
 )
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_OFFSET = re.compile(r"^\+(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,13 @@ def parse_arxiv_id(raw: str, language: str = "en") -> str:
     return match.group(1)
 
 
-def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
-    """``[N] [week|month]`` → (n, days, period key)."""
-    n, days, period = 10, 7, "period_week"
+def parse_top(raw: str, language: str = "en") -> tuple[int | None, int, str, date | None]:
+    """``[N] [week|month] [YYYY-MM-DD]`` → (n or None, days, period key, window end or None).
+
+    The More button pins the window's end with a date, so a later page lists the same window.
+    """
+    n: int | None = None
+    days, period, end = 7, "period_week", None
     for word in raw.lower().split():
         if word in {"week", "weekly", "w", "주"}:
             days, period = 7, "period_week"
@@ -100,9 +107,57 @@ def parse_top(raw: str, language: str = "en") -> tuple[int, int, str]:
             days, period = 30, "period_month"
         elif re.fullmatch(r"[+-]?\d{1,6}", word) and 1 <= int(word) <= MAX_TOP:
             n = int(word)
+        elif (match := _DATE.match(word)) and _valid_date(match):
+            end = date(int(match[1]), int(match[2]), int(match[3]))
         else:
             raise BadArgument(t("bad_top", language, max=MAX_TOP, value=word[:40]))
-    return n, days, period
+    return n, days, period, end
+
+
+def _valid_date(match: re.Match[str]) -> bool:
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return False
+    return True
+
+
+def split_offset(args: str) -> tuple[str, int]:
+    """``ARGS +N`` (what a More button sends) → (ARGS, N); no ``+N`` means the first page."""
+    words = args.split()
+    if words and (match := _OFFSET.match(words[-1])):
+        return " ".join(words[:-1]), int(match[1])
+    return args.strip(), 0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a ranked list: its cards' slice, where it starts, and the next command."""
+
+    items: tuple[FeaturedPaper, ...]
+    offset: int
+    total: int
+    more: str | None
+
+    def counts(self, language: str) -> str:
+        """ "showing 10 of 62" (or "11–20 of 62"); empty when everything fits on one page."""
+        if self.more is None and self.offset == 0:
+            return ""
+        if self.offset == 0:
+            return t("showing", language, count=len(self.items), total=self.total)
+        last = self.offset + len(self.items)
+        return t("showing_range", language, first=self.offset + 1, last=last, total=self.total)
+
+
+def paginate(featured: Sequence[FeaturedPaper], offset: int, size: int, command: str) -> Page:
+    """The page at ``offset`` (clamped to the last one); ``command +N`` shows the next."""
+    size = max(size, 1)
+    total = len(featured)
+    offset = max(0, min(offset, (max(total - 1, 0) // size) * size))
+    items = tuple(featured[offset : offset + size])
+    following = offset + size
+    more = f"{command} +{following}" if following < total else None
+    return Page(items=items, offset=offset, total=total, more=more)
 
 
 def rate_buttons(arxiv_id: str, language: str) -> list[Button]:
@@ -193,7 +248,9 @@ class Commands:
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
         try:
-            return await handler(args.strip(), ctx, language)
+            reply = await handler(args.strip(), ctx, language)
+            # the renderers' own labels follow the chat (a /settings language change included)
+            return dataclasses.replace(reply, language=await self.language_of(ctx))
         except SourceUnavailable as exc:
             log.warning("source unavailable for /%s: %s", name, exc)
             return Reply(text=t("source_down", language), is_error=True)
@@ -210,24 +267,55 @@ class Commands:
         cached = await self.summaries.cached([fp.paper for fp in featured], language)
         return tuple(build_card(fp, cached.get(fp.paper.arxiv_id), language) for fp in featured)
 
+    async def page_size(self, ctx: ChatContext) -> int:
+        """How many papers a page shows in this chat: its ``top`` setting."""
+        row = await self.subscriptions.get(ctx.target)
+        return row.top_n if row else self.settings.default_top_n
+
+    async def _paged_reply(self, page: Page, language: str, **fields: Any) -> Reply:
+        """A compact listing of one page, with a More button when there is a next one."""
+        buttons: tuple[Button, ...] = fields.pop("buttons", ())
+        if page.more:
+            buttons = (*buttons, Button(t("button_next_page", language), command=page.more))
+        text = "\n".join(part for part in (fields.pop("text", ""), page.counts(language)) if part)
+        summarise = t("button_summarise", language) if self.summaries.enabled else None
+        return Reply(
+            text=text,
+            cards=await self.cards(page.items, language),
+            style="compact",
+            buttons=buttons,
+            start=page.offset + 1,
+            more=page.more,
+            item_label=summarise,
+            **fields,
+        )
+
     async def _today(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        _, offset = split_offset(args)
         now = self.now()
         day = await self.archive.todays_digest_date(now)
-        return await self._day_reply(day, now, ctx, language, intro_key="today_intro")
+        return await self._day_reply(day, now, language, "today_intro", ctx, offset)
 
     async def _date(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        args, offset = split_offset(args)
         if not args:
             raise BadArgument(t("date_usage", language))
         now = self.now()
         day = parse_day(args, now, language)
         if day is None:
-            return await self._today(args, ctx, language)
+            return await self._today(f"+{offset}", ctx, language)
         if day > now.date():
             raise BadArgument(t("day_in_future", language, day=day.isoformat()))
-        return await self._day_reply(day, now, ctx, language, intro_key="date_intro")
+        return await self._day_reply(day, now, language, "date_intro", ctx, offset)
 
     async def _day_reply(
-        self, day: date, now: datetime, ctx: ChatContext, language: str, intro_key: str
+        self,
+        day: date,
+        now: datetime,
+        language: str,
+        intro_key: str,
+        ctx: ChatContext,
+        offset: int = 0,
     ) -> Reply:
         featured = await self.archive.day(day, now)
         if not featured:
@@ -239,23 +327,26 @@ class Commands:
         intro = t(intro_key, language, count=len(featured), day=day.isoformat())
         if day > latest_settled_day(now):
             intro = t("day_not_finished", language, day=day.isoformat()) + "\n" + intro
-        return Reply(
+        page = paginate(featured, offset, await self.page_size(ctx), f"/date {day.isoformat()}")
+        return await self._paged_reply(
+            page,
+            language,
             title=t("today_title", language, day=day.isoformat()),
             text=intro,
-            cards=await self.cards(featured, language),
-            style="compact",
             day=day,
             buttons=(Button(t("button_hf", language), url=hf_day_url(day)),),
         )
 
     async def _top(self, args: str, ctx: ChatContext, language: str) -> Reply:
-        n, days, period = parse_top(args, language)
+        args, offset = split_offset(args)
+        n, days, period, pinned = parse_top(args, language)
+        wanted = n or MAX_TOP
         now = self.now()
-        end = await self.archive.todays_digest_date(now)
+        end = pinned or await self.archive.todays_digest_date(now)
         start = end - timedelta(days=days - 1)
-        featured = await self.archive.top(n, days, now, end=end)
+        featured = await self.archive.top(wanted, days, now, end=end)
         intro = ""
-        if not featured:
+        if not featured and pinned is None:
             # Nothing in that window (the source has no recent days): use the archive's last.
             stored = await self.archive.stored_days()
             if not stored or stored[-1] >= start:
@@ -263,15 +354,21 @@ class Commands:
             intro = t("top_empty", language, start=start, end=end) + "\n"
             end = stored[-1]
             start = end - timedelta(days=days - 1)
-            featured = await self.archive.top(n, days, now, end=end)
-        return Reply(
+            featured = await self.archive.top(wanted, days, now, end=end)
+        if not featured:
+            return Reply(text=t("top_empty", language, start=start, end=end))
+        word = "month" if period == "period_month" else "week"
+        command = f"/top {len(featured)} {word} {end.isoformat()}"
+        page = paginate(featured, offset, await self.page_size(ctx), command)
+        return await self._paged_reply(
+            page,
+            language,
             title=t("top_title", language, n=len(featured), period=t(period, language)),
             text=intro + t("top_intro", language, start=start.isoformat(), end=end.isoformat()),
-            cards=await self.cards(featured, language),
-            style="compact",
         )
 
     async def _search(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        args, offset = split_offset(args)
         if not args:
             raise BadArgument(t("search_usage", language))
         if len(args) > MAX_ARGUMENT:
@@ -280,28 +377,35 @@ class Commands:
             await self.archive.todays_digest_date(self.now())
         except SourceUnavailable as exc:
             log.info("searching the stored archive only: %s", exc)
-        featured = await self.archive.search(args, limit=10)
+        featured = await self.archive.search_all(args)
         if not featured:
             empty = not await self.archive.stored_days()
             key = "search_empty_archive" if empty else "search_empty"
             return Reply(text=t(key, language, query=args))
-        return Reply(
+        # the count is every match, not the page; a More button whose command is too long
+        # for a platform (Telegram: 64 bytes) is left out by that platform's renderer
+        page = paginate(featured, offset, await self.page_size(ctx), f"/search {args}")
+        return await self._paged_reply(
+            page,
+            language,
             title=t("search_title", language, query=args),
             text=t("search_intro", language, count=len(featured), query=args),
-            cards=await self.cards(featured, language),
-            style="compact",
         )
 
     async def _paper(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        """One paper's card, summarised in the chat's language now if the cache lacks it
+        (adapters show "typing…" meanwhile); a fallback says why in one line."""
         arxiv_id = parse_arxiv_id(args, language)
         featured = await self.archive.paper(arxiv_id)
         if featured is None:
             raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
-        (card,) = await self.cards([featured], language)
-        buttons = [
-            Button(t("button_arxiv", language), url=card.arxiv_url),
-            Button(t("button_hf", language), url=card.hf_url),
-        ]
+        summaries, reasons = await self.summaries.summarize_report([featured.paper], language)
+        card = build_card(featured, summaries.get(featured.paper.arxiv_id), language)
+        reason = reasons.get(featured.paper.arxiv_id)
+        if reason and not (reason == "no_model" and catalogue_language(language) == "en"):
+            card = dataclasses.replace(card, note=t("summary_fallback", language, reason=reason))
+        # the card links its Hugging Face page once, in its head; no button repeats it
+        buttons = [Button(t("button_arxiv", language), url=card.arxiv_url)]
         buttons += rate_buttons(card.arxiv_id, language)
         if card.day is not None:
             buttons.append(Button(t("button_more", language), command=f"/date {card.day}"))

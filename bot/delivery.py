@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.archive import Archive
-from bot.cards import because_line, build_card
-from bot.domain import Card, FeaturedPaper, Reply, Style, Subscription, Target
+from bot.cards import build_card
+from bot.domain import Card, FeaturedPaper, PaperInfo, Reply, Style, Subscription, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.ports import (
@@ -32,10 +33,13 @@ from bot.ports import (
 )
 from bot.ranking import PersonalRanking
 from bot.ratings import Ratings
+from bot.schedule import Due, due_period
 from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
+
+MAX_PERIOD_PAPERS = 50  # a weekly or monthly digest picks its top N among these
 
 
 @dataclass
@@ -76,6 +80,32 @@ def select_cards(cards: Sequence[Card], row: Subscription) -> list[Card]:
             continue
         chosen.append(card)
     return chosen[: max(row.top_n, 1)]
+
+
+def shown_papers(featured: Sequence[FeaturedPaper], row: Subscription) -> list[FeaturedPaper]:
+    """The papers a chat is shown: its filters and top N, decided on the offline cards (title,
+    keywords, HF's one-liner), so the choice does not depend on a summary not made yet."""
+    chosen = {card.arxiv_id for card in select_cards([build_card(fp) for fp in featured], row)}
+    return [fp for fp in featured if fp.paper.arxiv_id in chosen]
+
+
+def shows_summaries(row: Subscription) -> bool:
+    """Whether a chat's style shows the LLM's summaries: full cards do; a compact list shows
+    HF's one-line summary (its Summarise buttons make the LLM one on demand)."""
+    return row.style == "cards"
+
+
+def summaries_needed(
+    featured: Sequence[FeaturedPaper], rows: Sequence[Subscription]
+) -> dict[str, list[PaperInfo]]:
+    """Per language, the papers some chat will show with an LLM summary: the morning's cost."""
+    needed: dict[str, dict[str, PaperInfo]] = {}
+    for row in rows:
+        if shows_summaries(row):
+            papers = needed.setdefault(row.language, {})
+            for fp in shown_papers(featured, row):
+                papers.setdefault(fp.paper.arxiv_id, fp.paper)
+    return {language: list(papers.values()) for language, papers in needed.items()}
 
 
 class Delivery:
@@ -125,70 +155,92 @@ class Delivery:
             log.warning("morning post postponed, source unavailable: %s", exc)
             return report
         report.day = day
-        due = [row for row in candidates if not await self.ledger.done(row.id, day)]
-        report.due = len(due)
-        if not due:
+        plans = []  # (subscription, the digest due for it: daily, weekly or monthly)
+        for row in candidates:
+            local_now = now.astimezone(ZoneInfo(row.timezone))
+            plan = due_period(row.digest_period, row.weekday, local_now, day)
+            if plan is not None and not await self.ledger.done(row.id, plan.key):
+                plans.append((row, plan))
+        report.due = len(plans)
+        if not plans:
             return report
-        cards_by_language = await self._cards(featured, {row.language for row in due})
+        windows: dict[tuple[date, date], list[FeaturedPaper]] = {(day, day): featured}
+        shown: dict[int, list[FeaturedPaper]] = {}
+        for row, plan in plans:
+            window = (plan.start, plan.end)
+            if window not in windows:  # a week's or a month's most voted papers
+                windows[window] = await self.archive.top(
+                    MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
+                )
+            shown[row.id or 0] = await self.shown_for_chat(windows[window], row)
+        needed: dict[str, dict[str, PaperInfo]] = {}
+        for row, _ in plans:
+            if shows_summaries(row):
+                for fp in shown[row.id or 0]:
+                    needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
+        summaries = {
+            language: await self.summaries.summarize(list(papers.values()), language)
+            for language, papers in sorted(needed.items())
+        }
         renders: dict[tuple[Any, ...], list[Any]] = {}
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(row: Subscription) -> None:
+        async def deliver(row: Subscription, plan: Due) -> None:
+            made = summaries.get(row.language, {}) if shows_summaries(row) else {}
+            cards = [
+                build_card(fp, made.get(fp.paper.arxiv_id), row.language)
+                for fp in shown[row.id or 0]
+            ]
             async with gate:  # the platforms' rate limiters pace what this lets through
-                cards = cards_by_language[row.language]
-                await self._deliver(row, day, now, featured, cards, renders, report)
+                await self._deliver(row, plan.key, now, cards, renders, report, plan)
 
-        await asyncio.gather(*(deliver(row) for row in due))
+        await asyncio.gather(*(deliver(row, plan) for row, plan in plans))
         report.renders = len(renders)
         return report
 
     async def _prepare_summaries(self, now: datetime) -> None:
-        """Between posts, make today's digest's summaries for every language in use."""
+        """Between posts, make the summaries today's digest will show, for each chat that shows
+        them (its top N after filters, in its language), so a post rarely waits for an LLM."""
         if not self.summaries.enabled:
             return
-        deliverable = await self.subscriptions.deliverable(set(self.publishers))
-        languages = {row.language for row in deliverable}
-        if not languages:
+        rows = [
+            row
+            for row in await self.subscriptions.deliverable(set(self.publishers))
+            if shows_summaries(row)
+        ]
+        if not rows:
             return
         try:
             day = await self.archive.todays_digest_date(now)
-            papers = [fp.paper for fp in await self.archive.day(day, now)]
+            featured = await self.archive.day(day, now)
         except SourceUnavailable:
             return
-        for language in sorted(languages):
+        needed: dict[str, dict[str, PaperInfo]] = {}
+        for row in rows:  # each chat's top N in its own order (rank personal)
+            for fp in await self.shown_for_chat(featured, row):
+                needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
+        for language, by_id in sorted(needed.items()):
+            papers = list(by_id.values())
             made = await self.summaries.prepare(papers, language)
             if made:
                 log.info("prepared %d %s summaries for %s", made, language, day)
 
-    async def _cards(
-        self, featured: Sequence[FeaturedPaper], languages: set[str]
-    ) -> dict[str, list[Card]]:
-        """Summaries are made once per (day, language) before anyone is sent anything."""
-        papers = [fp.paper for fp in featured]
-        result = {}
-        for language in sorted(languages):
-            summaries = await self.summaries.summarize(papers, language)
-            result[language] = [
-                build_card(fp, summaries.get(fp.paper.arxiv_id), language) for fp in featured
-            ]
-        return result
-
-    async def cards_for_chat(
-        self, featured: Sequence[FeaturedPaper], cards: Sequence[Card], row: Subscription
-    ) -> list[Card]:
-        """The day's cards in this chat's order (``rank personal``), with their "because" line."""
+    async def ordered_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers in this chat's order (``rank personal``: what it likes first, each marked
+        with the liked paper it is most like); its filters and top N are taken after that."""
         try:
-            ordered = await self.ranking.order_for_chat(featured, row)
+            return await self.ranking.order_for_chat(featured, row)
         except Exception:  # a chat's ranking never holds up its post: most voted first then
             log.exception("ranking for subscription %s failed", row.id)
-            return list(cards)
-        by_id = {card.arxiv_id: card for card in cards}
-        result = []
-        for fp in ordered:
-            card = by_id.get(fp.paper.arxiv_id.strip())
-            if card is not None:
-                result.append(replace(card, because=because_line(fp.because, row.language)))
-        return result
+            return list(featured)
+
+    async def shown_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers a chat is shown, in its order: personal order first, then its top N."""
+        return shown_papers(await self.ordered_for_chat(featured, row), row)
 
     def _render(
         self,
@@ -197,25 +249,41 @@ class Delivery:
         day: date,
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
+        plan: Due | None = None,
     ) -> list[Any]:
-        """Rendered once per (platform, day, language, style, selection), shared by chats."""
-        chosen = select_cards(cards, row)
+        """Rendered once per (platform, period, language, style, selection), shared by chats.
+
+        ``cards`` are the chat's selection already (``shown_papers``)."""
+        chosen = list(cards)
         style: Style = "cards" if row.style == "cards" else "compact"
         ids = tuple((c.arxiv_id, c.because) for c in chosen)
         note = not chosen and row.empty_note
         intro = "today_intro_personal" if row.rank == "personal" else "today_intro"
-        key = (publisher.platform, day, row.language, style, ids, note, intro)
+        periodic = plan is not None and plan.period != "daily"
+        window = (plan.period, plan.start, plan.end) if plan is not None and periodic else None
+        key = (publisher.platform, day, window, row.language, style, ids, note, intro)
         if key not in renders:
-            if chosen:
+            if chosen and plan is not None and periodic:
+                dates = {"start": plan.start.isoformat(), "end": plan.end.isoformat()}
+                reply = Reply(
+                    title=t(f"{plan.period}_title", row.language, **dates),
+                    text=t("period_intro", row.language, count=len(chosen), **dates),
+                    cards=tuple(chosen),
+                    style=style,
+                    language=row.language,
+                )
+                renders[key] = publisher.render(reply)
+            elif chosen:
                 reply = Reply(
                     title=t("today_title", row.language, day=day.isoformat()),
                     text=t(intro, row.language, count=len(chosen), day=day.isoformat()),
                     cards=tuple(chosen),
                     style=style,
                     day=day,
+                    language=row.language,
                 )
                 renders[key] = publisher.render(reply)
-            elif note:
+            elif note and not periodic:
                 note_text = t("empty_note", row.language, day=day.isoformat())
                 renders[key] = publisher.render(Reply(text=note_text, day=day))
             else:
@@ -238,10 +306,10 @@ class Delivery:
         row: Subscription,
         day: date,
         now: datetime,
-        featured: Sequence[FeaturedPaper],
         cards: Sequence[Card],
         renders: dict[tuple[Any, ...], list[Any]],
         report: TickReport,
+        plan: Due | None = None,
     ) -> None:
         sub_id = row.id
         publisher = self.publishers[row.platform]
@@ -250,9 +318,7 @@ class Delivery:
             report.skipped.append(sub_id)
             return
         delivery_id = claim.id
-        if row.rank == "personal":
-            cards = await self.cards_for_chat(featured, cards, row)
-        messages = self._render(publisher, row, day, cards, renders)
+        messages = self._render(publisher, row, day, cards, renders, plan)
         target = row.target
         sent = claim.messages_sent
         redirects = 0

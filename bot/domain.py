@@ -87,6 +87,7 @@ class Card:
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
     because: str | None = None  # one short localised line: "Because you liked …"
+    note: str | None = None  # one short line about the summary (e.g. why it is the English one)
 
     @property
     def arxiv_url(self) -> str:
@@ -136,6 +137,10 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
     private: bool = False  # only the person who asked needs to see it (a button's answer)
+    start: int = 1  # the number of the first card (a later page goes on counting)
+    item_label: str | None = None  # a word for each compact item's button ("Summarise")
+    language: str = "en"  # of the renderers' own labels ("Authors", "Code"...)
+    more: str | None = None  # the core command that shows the next page, if there is one
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,8 @@ class Subscription:
     empty_note: bool = False
     paused: bool = False
     rank: str = "votes"  # votes | personal
+    digest_period: str = "daily"  # daily | weekly | monthly (bot/schedule.py)
+    weekday: str = "mon"  # the weekly digest's day
     subscribed: bool = False
     active: bool = True
     failure_count: int = 0

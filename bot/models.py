@@ -86,6 +86,8 @@ class SubscriptionRow(SQLModel, table=True):
     empty_note: bool = False
     paused: bool = False
     rank: str = Field(default="votes", max_length=16)  # votes | personal
+    digest_period: str = Field(default="daily", max_length=16)  # daily | weekly | monthly
+    weekday: str = Field(default="mon", max_length=3)  # the weekly digest's day: mon..sun
     subscribed: bool = True
     active: bool = True
     failure_count: int = 0

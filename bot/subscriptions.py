@@ -22,6 +22,7 @@ from bot.domain import STYLES, Subscription, Target
 from bot.errors import BadArgument, NotFound
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
+from bot.schedule import PERIODS, WEEKDAYS, parse_weekday
 
 MAX_TOP = 50
 MAX_KEYWORDS = 20
@@ -50,6 +51,8 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("exclude", "exclude_keywords", "valid_keywords"),
         SettingSpec("emptynote", "empty_note", "valid_onoff"),
         SettingSpec("paused", "paused", "valid_onoff"),
+        SettingSpec("digest", "digest_period", "valid_digest"),
+        SettingSpec("weekday", "weekday", "valid_weekday"),
         SettingSpec("rank", "rank", "valid_rank"),
     )
 }
@@ -69,6 +72,12 @@ RANK_VALUES = ("votes", "personal")
 RANK_RESET = "reset"  # not stored: /settings rank reset forgets the chat's ratings
 _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
+
+
+def parse_flag(value: str) -> bool | None:
+    """on/off (yes/no, true/false, 1/0) → bool; None for anything else."""
+    word = value.strip().lower()
+    return True if word in _ON else False if word in _OFF else None
 
 
 def _canonical_timezones() -> dict[str, str]:
@@ -121,6 +130,15 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
         if not low <= number <= high:
             raise bad()
         return spec, number
+    if name == "digest":
+        if value.lower() not in PERIODS:
+            raise bad()
+        return spec, value.lower()
+    if name == "weekday":
+        day = parse_weekday(value)
+        if day is None:
+            raise bad()
+        return spec, WEEKDAYS[day]
     if name == "rank":
         if value.lower() not in (*RANK_VALUES, RANK_RESET):
             raise bad()
@@ -174,6 +192,8 @@ def to_subscription(row: SubscriptionRow) -> Subscription:
         exclude_keywords=tuple(row.exclude_keywords or ()),
         empty_note=row.empty_note,
         paused=row.paused,
+        digest_period=row.digest_period,
+        weekday=row.weekday,
         rank=row.rank,
         subscribed=row.subscribed,
         active=row.active,
@@ -212,6 +232,8 @@ def describe(sub: Subscription | None, defaults: Settings, language: str) -> str
         exclude=words(sub.exclude_keywords),
         emptynote=flag(sub.empty_note),
         paused=flag(sub.paused),
+        digest=sub.digest_period,
+        weekday=sub.weekday,
         rank=t(f"rank_{sub.rank}", language) if sub.rank in RANK_VALUES else sub.rank,
     )
 

@@ -86,9 +86,10 @@ class LlmSummarizer:
 
 @dataclass(frozen=True)
 class UsageStats:
-    """One UTC day of summarizer events."""
+    """One UTC day of summarizer events in one language."""
 
     day: date
+    language: str = ""
     calls: int = 0
     hits: int = 0
     failures: int = 0
@@ -119,6 +120,8 @@ class SummaryService:
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         # one in-flight LLM call per (paper, language), shared by concurrent callers
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
+        # why the last LLM call for (paper, language) failed, for summarize_report
+        self._errors: dict[tuple[str, str], str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -129,29 +132,42 @@ class SummaryService:
 
     async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]:
         """A summary for every paper in ``language``; LLM where possible, never raises."""
+        return (await self.summarize_report(papers, language))[0]
+
+    async def summarize_report(
+        self, papers: Sequence[PaperInfo], language: str
+    ) -> tuple[dict[str, Summary], dict[str, str]]:
+        """``summarize``, plus why each paper that fell back to the offline summary did:
+        arxiv id → ``fallback_reason`` (``no_model``, ``unknown_model``, ``unreachable``,
+        ``other``). A paper the LLM summarised (or the cache held) has no entry."""
         papers = _unique(papers)
         lang = normalize_language(language)
         if not papers:
-            return {}
+            return {}, {}
         if not self.enabled:
-            return self.offline.summarize_now(papers, lang)
+            offline = self.offline.summarize_now(papers, lang)
+            return offline, dict.fromkeys(offline, "no_model")
         try:
             found = await self._lookup(papers, lang)
         except SQLAlchemyError:
             log.exception("summary cache unavailable; using offline summaries")
-            return self.offline.summarize_now(papers, lang)
+            offline = self.offline.summarize_now(papers, lang)
+            return offline, dict.fromkeys(offline, "other")
         await self._record(
             LlmUsageRow(at=self.now(), arxiv_id=aid, language=lang, model=self._model, event="hit")
             for aid in found
         )
         missing = [paper for paper in papers if paper.arxiv_id not in found]
         results: dict[str, Summary | None] = {}
+        reasons: dict[str, str] = {}
         if missing:
             tasks = {paper.arxiv_id: self._task(paper, lang) for paper in missing}
             _done, pending = await asyncio.wait(tasks.values(), timeout=self.budget_seconds)
             for aid, task in tasks.items():
                 ready = task not in pending and not task.cancelled()
                 results[aid] = task.result() if ready else None
+                if results[aid] is None:
+                    reasons[aid] = self._errors.pop((aid, lang), "unreachable")
             late = [aid for aid, task in tasks.items() if task in pending]
             if late:
                 log.warning("summaries of %s not ready within %gs", late, self.budget_seconds)
@@ -160,7 +176,7 @@ class SummaryService:
         for paper in papers:
             summary = found.get(paper.arxiv_id) or results.get(paper.arxiv_id)
             out[paper.arxiv_id] = summary or offline_summary(paper, lang)
-        return out
+        return out, reasons
 
     async def prepare(self, papers: Sequence[PaperInfo], language: str) -> int:
         """Summarise ahead of time whatever is not cached yet; returns how many were missing.
@@ -195,7 +211,8 @@ class SummaryService:
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
     async def stats(self, days: int = 14) -> list[UsageStats]:
-        """Calls, cache hits, failures and tokens per UTC day for the last ``days`` days."""
+        """Calls, cache hits, failures and tokens per UTC day and language, for the last
+        ``days`` days."""
         today = self.now().astimezone(UTC).date()
         start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
 
@@ -203,10 +220,11 @@ class SummaryService:
             return list(session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)))
 
         rows = await self.db.run(work)
-        per_day: dict[date, dict[str, int]] = {}
+        per_day: dict[tuple[date, str], dict[str, int]] = {}
         for row in rows:
             at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-            counts = per_day.setdefault(at.astimezone(UTC).date(), dict.fromkeys(_COUNTERS, 0))
+            key = (at.astimezone(UTC).date(), row.language)
+            counts = per_day.setdefault(key, dict.fromkeys(_COUNTERS, 0))
             if row.event == "call":
                 counts["calls"] += 1
             elif row.event == "hit":
@@ -215,7 +233,10 @@ class SummaryService:
                 counts["failures"] += 1
             counts["prompt_tokens"] += row.prompt_tokens
             counts["completion_tokens"] += row.completion_tokens
-        return [UsageStats(day=day, **per_day[day]) for day in sorted(per_day)]
+        return [
+            UsageStats(day=day, language=language, **per_day[(day, language)])
+            for day, language in sorted(per_day)
+        ]
 
     async def aclose(self) -> None:
         """Cancel LLM calls still running after their caller's budget ran out."""
@@ -246,10 +267,19 @@ class SummaryService:
             try:
                 summary, usage = await self._llm_summarizer.summarize_one(paper, lang)
             except LlmError as exc:
-                log.warning("LLM summary of %s [%s] failed: %s", paper.arxiv_id, lang, exc)
+                reason = fallback_reason(exc)
+                self._errors[(paper.arxiv_id, lang)] = reason
+                log.warning(
+                    "LLM summary of %s [%s] failed (%s): %s; using the original English summary",
+                    paper.arxiv_id,
+                    lang,
+                    _EXPLAIN.get(reason, reason).format(model=self._model),
+                    exc,
+                )
                 await self._record([self._failed(paper.arxiv_id, lang, str(exc))])
                 return None
             except Exception as exc:  # never let one paper break a digest
+                self._errors[(paper.arxiv_id, lang)] = "other"
                 log.exception("LLM summary of %s [%s] crashed", paper.arxiv_id, lang)
                 failure = self._failed(paper.arxiv_id, lang, f"{type(exc).__name__}: {exc}")
                 await self._record([failure])
@@ -361,6 +391,28 @@ class SummaryService:
 
 _COUNTERS = ("calls", "hits", "failures", "prompt_tokens", "completion_tokens")
 
+_UNREACHABLE_KINDS = frozenset({"unreachable", "timeout", "server_error", "rate_limited"})
+_EXPLAIN = {
+    "no_model": "no LLM_MODEL is configured",
+    "unknown_model": "the LLM service does not know LLM_MODEL={model!r}",
+    "unreachable": "the LLM service at LLM_BASE_URL could not be reached",
+    "other": "the model gave no usable answer",
+}
+
+
+def fallback_reason(error: LlmError) -> str:
+    """Why a summary fell back, as the catalogue's ``summary_fallback`` reason."""
+    if error.kind == "http_404":
+        return "unknown_model"
+    if error.kind in _UNREACHABLE_KINDS:
+        return "unreachable"
+    return "other"
+
+
+def explain(reason: str, model: str | None = None) -> str:
+    """An operator's sentence for a fallback reason (CLI warnings, logs)."""
+    return _EXPLAIN.get(reason, reason).format(model=model or "")
+
 
 def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
     seen: dict[str, PaperInfo] = {}
@@ -373,10 +425,11 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     """A plain-text table of ``stats()`` with a total line, for the CLI."""
     if not rows:
         return "No summarizer activity in this period."
-    header = ("day", "calls", "hits", "failed", "prompt tok", "completion tok")
+    header = ("day", "language", "calls", "hits", "failed", "prompt tok", "completion tok")
     lines = [
         (
             row.day.isoformat(),
+            row.language or "-",
             str(row.calls),
             str(row.hits),
             str(row.failures),
@@ -387,6 +440,7 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     ]
     total = (
         "total",
+        "all",
         str(sum(r.calls for r in rows)),
         str(sum(r.hits for r in rows)),
         str(sum(r.failures for r in rows)),
@@ -397,9 +451,9 @@ def format_stats(rows: Sequence[UsageStats]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
 
     def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest])
+        first = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
+        rest = (cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True))
+        return "  ".join([*first, *rest])
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total)])

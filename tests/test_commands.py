@@ -51,9 +51,9 @@ def test_parse_arxiv_id() -> None:
 
 
 def test_parse_top() -> None:
-    assert parse_top("") == (10, 7, "period_week")
-    assert parse_top("3") == (3, 7, "period_week")
-    assert parse_top("5 month") == (5, 30, "period_month")
+    assert parse_top("") == (None, 7, "period_week", None)
+    assert parse_top("3") == (3, 7, "period_week", None)
+    assert parse_top("5 month 2025-01-10") == (5, 30, "period_month", date(2025, 1, 10))
     for bad in ("-3", "0", "51", "year", "3 4 fortnight"):
         with pytest.raises(BadArgument, match="/top"):
             parse_top(bad)

@@ -85,17 +85,24 @@ async def test_restart_in_the_middle_of_a_fan_out(db) -> None:
     # After 7 messages every further send hangs, and then the process is killed.
     hang, reached = asyncio.Event(), asyncio.Event()
     send = dying.send
+    hanging: set[str] = set()
 
     async def send_until_killed(target, message):
         if len(dying.sent) >= 7:
+            hanging.add(target.chat_id)
             reached.set()
             await hang.wait()
         return await send(target, message)
 
+    async def every_chat_hangs_or_is_done() -> None:
+        while len(hanging | {c for c in chats if len(dying.to(c)) == 4}) < len(chats):
+            await asyncio.sleep(0.01)
+
     dying.send = send_until_killed  # type: ignore[method-assign]
     tick = asyncio.create_task(app.delivery.tick())
     await reached.wait()
-    await asyncio.sleep(0.05)  # let every other chat reach its hanging send
+    # let every other chat reach its hanging send (polled: the machine may be slow)
+    await asyncio.wait_for(every_chat_hangs_or_is_done(), timeout=30)
     tick.cancel()  # the process dies with messages in flight
     with pytest.raises(asyncio.CancelledError):
         await tick

@@ -64,7 +64,15 @@ async def test_personal_ranking_puts_the_readers_topic_first(core) -> None:
     first = [c.title for c in personal.cards[:5]]
     assert sum(map(reasoning, first)) >= 4 > sum(map(reasoning, votes_first))
     assert "this chat's order" in personal.text
-    assert len(personal.cards) == len(votes.cards) == 57  # reordered, nothing dropped
+    # the chat's top N (10) per page, in its order; More pages through the rest, nothing dropped
+    assert len(personal.cards) == len(votes.cards) == 10
+    assert "Showing 10 of 57." in personal.text and "Showing 10 of 57." in votes.text
+    seen, page = [c.arxiv_id for c in personal.cards], personal
+    while page.more:
+        command, _, args = page.more.removeprefix("/").partition(" ")
+        page = await core.commands.run(command, args, ctx)
+        seen += [c.arxiv_id for c in page.cards]
+    assert len(seen) == len(set(seen)) == 57
     # why: the most similar liked paper, one short line
     assert personal.cards[0].because is not None
     assert personal.cards[0].because.startswith("Because you liked “")

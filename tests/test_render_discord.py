@@ -74,7 +74,7 @@ def test_card_embed_fields_and_escaping() -> None:
     assert embed["footer"] == {"text": "arXiv 2501.00001 · Daily Papers 2025-01-10"}
     assert "description" not in embed
     assert fields(embed) == {
-        "Votes": "👍 99",
+        "Votes": "👍 99 · [Hugging Face](https://huggingface.co/papers/2501.00001)",
         "Organization": "Org\\_Lab",
         "Authors": "Xiaoxi Li, Zhicheng\\_Dou",
         "Code": "[GitHub](https://github.com/o/r) ⭐ 1,500",

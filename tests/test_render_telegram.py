@@ -145,8 +145,10 @@ def test_compact_listing_is_one_message_with_buttons() -> None:
         "<b>Daily Papers (2025-01-10)</b>\n"
         '1. <a href="https://arxiv.org/abs/2501.00001">Paper &lt;1&gt; &amp; friends</a>'
         ' · 👍 99 · <a href="https://huggingface.co/papers/2501.00001">🤗</a>\n'
+        "<i>A plain summary.</i>\n"
         '2. <a href="https://arxiv.org/abs/2501.00002">Second</a>'
-        ' · 👍 5 · <a href="https://huggingface.co/papers/2501.00002">🤗</a>'
+        ' · 👍 5 · <a href="https://huggingface.co/papers/2501.00002">🤗</a>\n'
+        "<i>A plain summary.</i>"
     )
     [[one, two]] = message.buttons
     assert (one.text, one.callback_data) == ("1", "/paper 2501.00001")
@@ -230,7 +232,11 @@ def test_card_caption_with_sections_is_clipped_at_sentences() -> None:
     assert "🏷 RAG, LRM" in shown
     for paragraph in shown.split("\n\n")[1:]:
         assert paragraph.endswith("."), paragraph  # whole sentences only
-    assert photo.buttons[0][0].url == "https://huggingface.co/papers/2501.00001"
+    # the head links the HF page, so no URL button repeats it; only 👍/👎 under the card
+    assert [[b.callback_data for b in row] for row in photo.buttons] == [
+        ["/like 2501.00001", "/dislike 2501.00001"]
+    ]
+    assert photo.text.count("https://huggingface.co/papers/2501.00001") == 1
 
 
 def test_card_that_cannot_fit_a_caption_becomes_a_text_message() -> None:

@@ -428,8 +428,10 @@ async def test_stats_count_calls_hits_failures_and_tokens_per_day(
     table = format_stats(rows)
     assert "2025-01-10" in table and "2025-01-11" in table
     total = table.splitlines()[-1].split()
-    assert total[:4] == ["total", "2", "1", "1"]
-    assert total[4] == str(first.prompt_tokens)
+    assert total[:5] == ["total", "all", "2", "1", "1"]
+    assert total[5] == str(first.prompt_tokens)
+    assert first.language == second.language == "ko"
+    assert table.splitlines()[2].split()[:3] == ["2025-01-10", "ko", "2"]
     assert format_stats([]) == "No summarizer activity in this period."
     assert isinstance(rows[0], UsageStats)
 

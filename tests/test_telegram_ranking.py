@@ -61,12 +61,12 @@ async def reply_to(tg: FakeTelegram, chat_id: int, inject, count: int = 1) -> li
 
 
 async def whole_listing(tg: FakeTelegram, chat_id: int, text: str) -> list[SentMessage]:
-    """The 57-paper day: one or more messages, until the 57th item has arrived."""
+    """The 57-paper day's first page (the chat's top 10, then a More button)."""
     before = len(tg.sent_to(chat_id))
     tg.private_message(chat_id, text)
 
     def complete() -> bool:
-        return any("\n57. " in (m.plain or "") for m in tg.sent_to(chat_id)[before:])
+        return any("\n10. " in (m.plain or "") for m in tg.sent_to(chat_id)[before:])
 
     await tg.wait_for(complete, within=30)
     return tg.sent_to(chat_id)[before:]

@@ -25,12 +25,13 @@ from adapters.discord.send import command_of, message_kwargs
 from bot.app import App
 from bot.commands import ChatContext, parse_command
 from bot.domain import Reply
+from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
 # commands that may fetch from Hugging Face: acknowledge at once, answer with follow-ups
 SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper", "foryou"})
-SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+SORRY = t("discord_sorry", "en")
 
 
 def is_admin(perms: discord.Permissions) -> bool:
@@ -65,18 +66,19 @@ def chat_context(interaction: discord.Interaction, channel: Picked | None = None
 
 
 def picked_channel_problem(interaction: discord.Interaction, channel: Picked) -> str | None:
-    """Why a channel picked in a command cannot be used, or None. Discord offers only this
-    server's channels of the right types; this checks again against the client's cache."""
+    """Why a channel picked in a command cannot be used (a catalogue key), or None. Discord
+    offers only this server's channels of the right types; this checks again against the
+    client's cache."""
     guild = interaction.guild
     if guild is None:
-        return "The channel option works only in a server."
+        return "discord_channel_server_only"
     if not isinstance(channel, AppCommandChannel | AppCommandThread):
-        return "Discord did not tell me which channel that is. Please pick it again."
+        return "discord_channel_unresolved"
     if channel.type not in SUBSCRIBABLE:
-        return "Please pick a text channel, a forum or a thread."
+        return "discord_channel_type"
     home = channel.parent_id if isinstance(channel, AppCommandThread) else channel.id
     if guild.get_channel(home) is None:
-        return "I can't find that channel in this server."
+        return "discord_channel_missing"
     return None
 
 
@@ -113,7 +115,7 @@ class DailyPapersClient(discord.Client):
         self.tree.error(self._on_tree_error)
         descriptions = dict(app.commands.describe(app.settings.default_language))
         register_commands(self.tree, self.run_command, descriptions)
-        self.publisher = DiscordPublisher(self)
+        self.publisher = DiscordPublisher(self, language=app.settings.default_language)
 
     async def setup_hook(self) -> None:
         guild_id = self.app.settings.discord_guild_id
@@ -171,7 +173,8 @@ class DailyPapersClient(discord.Client):
             if channel is None:
                 reply = await self.app.commands.run(name, args, ctx)
             elif problem := picked_channel_problem(interaction, channel):
-                reply = Reply(text=problem, is_error=True)
+                language = await self.app.commands.language_of(ctx)
+                reply = Reply(text=t(problem, language), is_error=True)
             else:
                 reply = await self.app.commands.run(name, args, ctx)
                 reply = about_channel(reply, interaction, channel)
@@ -194,10 +197,11 @@ class DailyPapersClient(discord.Client):
 
     async def _apologise(self, interaction: discord.Interaction) -> None:
         with contextlib.suppress(discord.HTTPException):
+            sorry = t("discord_sorry", self.app.settings.default_language)
             if interaction.response.is_done():
-                await interaction.followup.send(SORRY, ephemeral=True)
+                await interaction.followup.send(sorry, ephemeral=True)
             else:
-                await interaction.response.send_message(SORRY, ephemeral=True)
+                await interaction.response.send_message(sorry, ephemeral=True)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.app_commands import AppCommandChannel, AppCommandThread, Choice, Range
 
 from bot.domain import STYLES
+from bot.schedule import PERIODS, WEEKDAYS
 from bot.subscriptions import SETTINGS
 
 MAX_CHOICES = 25  # Discord's limit for choices and autocomplete results
@@ -75,6 +76,10 @@ def value_suggestions(key: str | None, current: str) -> list[str]:
         candidates = ("votes", "personal", "reset")
     elif key == "language":
         candidates = ("en", "ko")
+    elif key == "digest":
+        candidates = PERIODS
+    elif key == "weekday":
+        candidates = WEEKDAYS
     elif key == "time":
         candidates = tuple(f"{h:02d}:00" for h in range(24))
     else:

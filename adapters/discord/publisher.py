@@ -17,6 +17,7 @@ from adapters.discord.render import DiscordMessage, render_reply
 from adapters.discord.send import message_kwargs
 from bot.cards import clean_text
 from bot.domain import Reply, Target
+from bot.i18n import t
 from bot.ports import ChatUnreachable, DeliveryError, ThreadGone
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ class DiscordPublisher:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, language: str = "en") -> None:
         self.client = client
+        self.language = language  # of the deactivation notice (the bot's default language)
         self._posts: dict[tuple[int, str], int] = {}  # (forum id, post title) -> thread id
         self._guild_of: dict[int, int] = {}  # channel id -> guild id, for deactivation notices
         self._told: set[str] = set()
@@ -119,11 +121,7 @@ class DiscordPublisher:
         if guild is None:
             log.info("discord channel %s deactivated; its server is unknown", target.chat_id)
             return
-        text = (
-            f"I stopped posting Daily Papers to channel <#{target.chat_id}>: I can no longer "
-            "reach it (it was deleted, or I lost access). Someone with Manage Channels can "
-            "run /subscribe in a channel where I may post."
-        )
+        text = t("deactivated_notice", self.language, channel=f"<#{target.chat_id}>")
         system = guild.system_channel
         if system is not None and system.id != int(target.chat_id):
             try:
@@ -135,6 +133,8 @@ class DiscordPublisher:
             return
         try:
             owner = guild.owner or await self.client.fetch_user(guild.owner_id)
-            await owner.send(f"{text} (server: {guild.name})")
+            await owner.send(
+                t("deactivated_notice_dm", self.language, notice=text, server=guild.name)
+            )
         except discord.HTTPException as exc:
             log.info("could not DM the owner of %s: %s", guild.id, exc)

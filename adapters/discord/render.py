@@ -16,7 +16,7 @@ from urllib.parse import quote
 from bot.cards import (
     clean_text,
     clip,
-    first_sentence,
+    gist_line,
     group_blocks,
     safe_url,
     shorten_authors,
@@ -24,6 +24,7 @@ from bot.cards import (
     utf16_len,
 )
 from bot.domain import Button, Card, Reply
+from bot.i18n import t
 
 CONTENT_LIMIT = 2000
 EMBEDS_PER_MESSAGE = 10
@@ -92,7 +93,8 @@ def _embed_url(url: str) -> str | None:
 
 
 def _mdlink(label: str, url: str) -> str:
-    return f"[{label}]({_url(url)})"
+    # "@" percent-encoded too: a link target is text Discord scans for "@everyone"
+    return f"[{label}]({_url(url).replace('@', '%40')})"
 
 
 # ---------------------------------------------------------------- embeds
@@ -121,25 +123,30 @@ def _footer(card: Card) -> dict[str, str]:
     return {"text": clip(f"arXiv {clean_text(card.arxiv_id)}{day}", 200, measure=utf16_len)}
 
 
-def card_embed(card: Card) -> dict[str, Any]:
+def card_embed(card: Card, language: str = "en") -> dict[str, Any]:
     """One paper's full embed; every limit of a single embed respected (≤ 6000 in total)."""
-    fields = [_field("Votes", f"👍 {card.votes:,}", inline=True)]
+    votes = f"👍 {card.votes:,}"
+    if hf := _embed_url(card.hf_url):
+        votes += f" · {_mdlink('Hugging Face', hf)}"
+    fields = [_field(t("label_votes", language), votes, inline=True)]
     if because := clean_text(card.because):
         fields.append(_field("💡", _md(because, 256)))
     if organization := clean_text(card.organization):
-        fields.append(_field("Organization", _md(organization, 256), inline=True))
+        fields.append(
+            _field(t("label_organization", language), _md(organization, 256), inline=True)
+        )
     if authors := shorten_authors(card.authors):
-        fields.append(_field("Authors", _md(authors, FIELD_VALUE_LIMIT)))
+        fields.append(_field(t("label_authors", language), _md(authors, FIELD_VALUE_LIMIT)))
     if github := safe_url(card.github_url):
         stars = f" ⭐ {card.github_stars:,}" if card.github_stars else ""
         if utf16_len(code := _mdlink("GitHub", github) + stars) <= 300:
-            fields.append(_field("Code", code, inline=True))
+            fields.append(_field(t("label_code", language), code, inline=True))
     project = safe_url(card.project_url)
-    if project and utf16_len(page := _mdlink("Project page", project)) <= 300:
-        fields.append(_field("Project", page, inline=True))
+    if project and utf16_len(page := _mdlink(t("label_project_page", language), project)) <= 300:
+        fields.append(_field(t("label_project", language), page, inline=True))
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
-        fields.append(_field("Keywords", _md(keywords, 512)))
+        fields.append(_field(t("label_keywords", language), _md(keywords, 512)))
     embed: dict[str, Any] = {"title": _title(card), "color": COLOR}
     if url := _embed_url(card.arxiv_url):
         embed["url"] = url
@@ -150,12 +157,14 @@ def card_embed(card: Card) -> dict[str, Any]:
     room = EMBED_TOTAL - embed_length({**embed, "fields": fields})
     if summary.has_sections:
         sections = summary.sections()
-        share = min(FIELD_VALUE_LIMIT, (room - 80) // max(len(sections), 1))
+        share = min(FIELD_VALUE_LIMIT, (room - 300) // max(len(sections), 1))
         for heading, body in sections:
             if value := _md(body, share):
                 fields.append(_field(heading, value))
     elif text := clean_text(summary.text):
-        embed["description"] = _md(text, min(DESCRIPTION_LIMIT, room - 10))
+        embed["description"] = _md(text, min(DESCRIPTION_LIMIT, room - 300))
+    if note := clean_text(card.note):
+        fields.append(_field("ℹ️", _md(note, 250)))
     embed["fields"] = fields
     return embed
 
@@ -165,9 +174,7 @@ def compact_embed(card: Card, number: int) -> dict[str, Any]:
     lines = [f"👍 {card.votes:,}"]
     if authors := shorten_authors(card.authors, max_names=3):
         lines[0] += f" · {_md(authors, 300)}"
-    summary = card.summary
-    gist = summary.whats_new if summary.has_sections else summary.text
-    if sentence := first_sentence(clean_text(gist)):
+    if sentence := gist_line(card):
         lines.append(_md(sentence, 400))
     if because := clean_text(card.because):
         lines.append(f"💡 *{_md(because, 200)}*")
@@ -234,9 +241,9 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     messages = [DiscordMessage(content=c) for c in contents]
     if not reply.is_error and reply.cards:
         if reply.style == "cards":
-            embeds = [card_embed(card) for card in reply.cards]
+            embeds = [card_embed(card, reply.language) for card in reply.cards]
         else:
-            embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, 1)]
+            embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, reply.start)]
         groups = _embed_messages(embeds)
         first = 0
         if messages:  # the title rides along with the first embeds
@@ -244,7 +251,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
             first = 1
         messages.extend(DiscordMessage(embeds=tuple(group)) for group in groups[first:])
         if reply.style == "compact":
-            messages = _with_paper_buttons(messages, reply.cards)
+            messages = _with_paper_buttons(messages, reply.cards, reply.start, reply.item_label)
         else:
             messages = _with_rate_buttons(messages, reply.cards)
     extra = _buttons(reply.buttons)
@@ -260,7 +267,10 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
 
 
 def _with_paper_buttons(
-    messages: list[DiscordMessage], cards: Sequence[Card]
+    messages: list[DiscordMessage],
+    cards: Sequence[Card],
+    start: int = 1,
+    item_label: str | None = None,
 ) -> list[DiscordMessage]:
     """A "/paper <id>" button under each listed paper, numbered like the embeds."""
     result: list[DiscordMessage] = []
@@ -273,7 +283,10 @@ def _with_paper_buttons(
             command = f"/paper {clean_text(card.arxiv_id)}"
             unique = all(b.custom_id != command for b in buttons)  # Discord refuses duplicates
             if utf16_len(command) <= CUSTOM_ID_LIMIT and unique:
-                buttons.append(DiscordButton(str(number), custom_id=command))
+                label = str(number + start - 1)
+                if word := clean_text(item_label):
+                    label = clip(f"{label} · {word}", BUTTON_LABEL_LIMIT, measure=utf16_len)
+                buttons.append(DiscordButton(label, custom_id=command))
         result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
     return result
 

@@ -6,16 +6,19 @@ It shares the event loop with Discord and the ticker, so it drives PTB's Applica
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
+from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
@@ -72,6 +75,9 @@ _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
 PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
 CALLBACK_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery pop-up
 _START_PAYLOAD_LIMIT = 64  # Telegram: 1-64 characters of A-Z a-z 0-9 _ -
+# commands that may wait for an LLM: the chat shows "typing…" until the answer is sent
+TYPING_COMMANDS = frozenset({"paper"})
+TYPING_EVERY = 4.0  # seconds; Telegram shows an action for 5 s or until a message arrives
 
 
 def start_payload(command: str) -> str | None:
@@ -271,9 +277,13 @@ class TelegramAdapter:
                 await self._rate_for_channel(ctx, *rating)
                 return
             text = command_from_payload(parsed[1]) or text  # a button under a channel post
-        reply = await self.app.commands.handle_text(text, ctx, bot_username=context.bot.username)
-        if reply is not None:
-            await self.answer(ctx, reply)
+        parsed = parse_command(text, context.bot.username)
+        async with self.typing(ctx, parsed[0] if parsed else ""):
+            reply = await self.app.commands.handle_text(
+                text, ctx, bot_username=context.bot.username
+            )
+            if reply is not None:
+                await self.answer(ctx, reply)
 
     async def _rate_for_channel(
         self, private: ChatContext, name: str, arxiv_id: str, channel_id: int
@@ -345,7 +355,11 @@ class TelegramAdapter:
                 await self._answer_query(query, url=url)
                 return
             await self._answer_query(query)
-            reply = await self.app.commands.handle_text(data, ctx)
+            async with self.typing(ctx, parsed[0]):
+                reply = await self.app.commands.handle_text(data, ctx)
+                if reply is not None:
+                    await self.answer(ctx, reply)
+            return
         else:
             reply = await self.app.commands.handle_text(data, ctx)
             if reply is not None and reply.is_error and message.chat.type != Chat.PRIVATE:
@@ -392,6 +406,34 @@ class TelegramAdapter:
             log.warning("telegram: could not tell chat %s about the error", chat.id)
 
     # ------------------------------------------------------------------ helpers
+
+    @contextlib.asynccontextmanager
+    async def typing(self, ctx: ChatContext, command: str) -> AsyncIterator[None]:
+        """Show "typing…" in the chat (sendChatAction, renewed) while a slow command runs."""
+        if command not in TYPING_COMMANDS:
+            yield
+            return
+        bot = self.application.bot
+        thread = int(ctx.thread_id) if ctx.thread_id else None
+
+        async def keep_typing() -> None:
+            while True:
+                try:
+                    await bot.send_chat_action(
+                        int(ctx.chat_id), ChatAction.TYPING, message_thread_id=thread
+                    )
+                except TelegramError as exc:
+                    log.info("telegram: sendChatAction failed: %s", exc)
+                    return
+                await asyncio.sleep(TYPING_EVERY)
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def chat_context(self, update: Update, message: Message) -> ChatContext:
         """Where a message (or the message under a button) came from, and who sent it."""

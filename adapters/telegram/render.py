@@ -19,6 +19,7 @@ from bot.cards import (
     clean_text,
     clip,
     clip_sentences,
+    gist_line,
     group_blocks,
     pack,
     safe_url,
@@ -27,11 +28,13 @@ from bot.cards import (
     utf16_len,
 )
 from bot.domain import Button, Card, Reply
+from bot.i18n import t
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 BUTTONS_PER_ROW = 5
+COMPACT_GIST = 200  # the one summary line under an item of a compact list
 _MIN_SUMMARY = 120  # a caption with less summary than this is not worth it: use a text message
 
 
@@ -243,7 +246,7 @@ def link(url: str, label: str) -> str:
     return f'<a href="{_href(url)}">{esc(label)}</a>'
 
 
-def _head_lines(card: Card) -> list[str]:
+def _head_lines(card: Card, language: str = "en") -> list[str]:
     """The card without its summary: title, votes, people, links, keywords."""
     title = clip(clean_text(card.title) or card.arxiv_id, 300, measure=utf16_len)
     lines = [
@@ -258,7 +261,7 @@ def _head_lines(card: Card) -> list[str]:
         stars = f" ⭐ {card.github_stars:,}" if card.github_stars else ""
         lines.append(f"💻 {link(github, 'GitHub')}{stars}")
     if project := safe_url(card.project_url):
-        lines.append(f"🌐 {link(project, 'Project page')}")
+        lines.append(f"🌐 {link(project, t('label_project_page', language))}")
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
         lines.append(f"🏷 {esc(clip(keywords, 250, measure=utf16_len))}")
@@ -289,8 +292,12 @@ Parts = list[tuple[str | None, str]]
 def _summary_parts(card: Card) -> Parts:
     summary = card.summary
     if summary.has_sections:
-        return [(heading, clean_text(body)) for heading, body in summary.sections()]
-    return [(None, clean_text(summary.text))] if clean_text(summary.text) else []
+        parts: Parts = [(heading, clean_text(body)) for heading, body in summary.sections()]
+    else:
+        parts = [(None, clean_text(summary.text))] if clean_text(summary.text) else []
+    if note := clean_text(card.note):
+        parts.append((None, clip(note, 200)))
+    return parts
 
 
 def _card_html(head: list[str], parts: Parts) -> str:
@@ -324,9 +331,9 @@ def _fit(head: list[str], parts: Parts, limit: int) -> str | None:
     return _card_html(head, [(h, t) for (h, _), t in zip(parts, clipped, strict=True)])
 
 
-def render_card_html(card: Card, limit: int = TEXT_LIMIT) -> str:
+def render_card_html(card: Card, limit: int = TEXT_LIMIT, language: str = "en") -> str:
     """The full card as Telegram HTML, its summary clipped only if it must be."""
-    head = _head_lines(card)
+    head = _head_lines(card, language)
     return _fit(head, _summary_parts(card), limit) or "\n".join(head)
 
 
@@ -366,14 +373,21 @@ def _intro_blocks(reply: Reply) -> list[str]:
 # ---------------------------------------------------------------- replies
 
 
+def _item_label(number: int, word: str | None) -> str:
+    """A listed item's button: its number, and the action's word when there is one."""
+    return f"{number} · {clip(clean_text(word), 40)}" if word and clean_text(word) else str(number)
+
+
 def _compact(reply: Reply) -> list[TelegramMessage]:
     blocks = _intro_blocks(reply)
     intro = len(blocks)
-    for n, card in enumerate(reply.cards, 1):
+    for n, card in enumerate(reply.cards, reply.start):
         title = clip(clean_text(card.title) or card.arxiv_id, 200, measure=utf16_len)
         line = f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
         if because := _because(card):
             line += "\n    " + because
+        if gist := gist_line(card):
+            line += f"\n<i>{esc(clip(gist, COMPACT_GIST, measure=utf16_len))}</i>"
         blocks.append(line)
     messages: list[TelegramMessage] = []
     index = 0
@@ -381,11 +395,14 @@ def _compact(reply: Reply) -> list[TelegramMessage]:
         held = range(index, index + len(group))
         index += len(group)
         buttons = [
-            TgButton(str(i - intro + 1), callback_data=data)
+            TgButton(_item_label(i - intro + reply.start, reply.item_label), callback_data=data)
             for i in held
             if i >= intro and (data := _callback(f"/paper {reply.cards[i - intro].arxiv_id}"))
         ]
-        messages.append(TelegramMessage(text="\n".join(group), buttons=tuple(_rows(buttons))))
+        per_row = 2 if reply.item_label else BUTTONS_PER_ROW
+        messages.append(
+            TelegramMessage(text="\n".join(group), buttons=tuple(_rows(buttons, per_row)))
+        )
     return messages
 
 
@@ -393,9 +410,9 @@ def _cards(reply: Reply) -> list[TelegramMessage]:
     intro = _intro_blocks(reply)
     messages = [TelegramMessage(text=t) for t in pack(intro, TEXT_LIMIT, measure=_length)]
     for card in reply.cards:
-        head, parts = _head_lines(card), _summary_parts(card)
-        page = (TgButton("🤗 Paper page", url=card.hf_url),) if safe_url(card.hf_url) else ()
-        buttons = tuple(row for row in (page, rate_row(card)) if row)
+        head, parts = _head_lines(card, reply.language), _summary_parts(card)
+        # the head already links the HF page; 👍/👎 under the card
+        buttons = tuple(row for row in (rate_row(card),) if row)
         photo = safe_url(card.thumbnail_url)
         caption = _fit(head, parts, CAPTION_LIMIT) if photo else None
         if caption is not None:

@@ -350,6 +350,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, Any]] = []
         self.answered_callbacks: list[dict[str, Any]] = []
+        self.chat_actions: list[dict[str, Any]] = []  # sendChatAction calls ("typing"...)
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
         self._poll_generation = 0  # Telegram serves one getUpdates at a time per token
@@ -837,6 +838,16 @@ class FakeTelegram:
         if text is not None and len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         self.answered_callbacks.append(params)
+        return True
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> bool:
+        self._chat(params)  # 400 "chat not found" like the real API
+        action = params.get("action")
+        valid = {"typing", "upload_photo", "record_video", "upload_video", "record_voice"}
+        valid |= {"upload_voice", "upload_document", "choose_sticker", "find_location"}
+        if action not in valid | {"record_video_note", "upload_video_note"}:
+            raise bad_request("Bad Request: wrong parameter action in request")
+        self.chat_actions.append(params)
         return True
 
     async def _m_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
