@@ -21,6 +21,7 @@ from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
 from bot.ranking import PersonalRanking, Ranker
 from bot.ratings import Ratings
+from bot.reachability import Reachability
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -41,6 +42,7 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
@@ -144,6 +146,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions),
         now=clock,
         clients=clients,
         pace=make_slots(settings.pace_backend, db),

@@ -329,6 +329,9 @@ def channels_show(sub_id: Annotated[int, typer.Argument(help="Subscription numbe
         deliveries = await app.ledger.records(sub_id)
         lines = [_row_line(row), describe(row, app.settings, "en")]
         lines.append(f"Failures in a row: {row.failure_count}  Last error: {row.last_error or '-'}")
+        if row.failed_days:
+            days = ", ".join(day.isoformat() for day in row.failed_days)
+            lines.append(f"Unreachable on: {days}")
         for d in deliveries[-10:]:
             lines.append(
                 f"  delivery {d.day} {d.status} {d.messages_sent}/{d.messages_total} messages"
@@ -388,7 +391,7 @@ def channels_set(
         if key.lower() in flag_keys:
             changes: dict[str, object] = {key.lower(): flag}
             if flag:
-                changes.update(failure_count=0, last_error=None)
+                changes.update(failure_count=0, failed_days=(), last_error=None)
             row = await app.subscriptions.save(sub_id, **changes)
         else:
             if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings

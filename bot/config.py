@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     default_style: str = "compact"
     default_top_n: int = 10
     catchup_hours: int = 12
+    # a chat that cannot be reached on this many different digest days is deactivated
+    deactivate_after_failed_days: int = Field(default=3, ge=1, le=60)
     delivery_concurrency: int = 8
 
     # Telegram

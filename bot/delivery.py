@@ -349,7 +349,7 @@ class Delivery:
         except ChatUnreachable as exc:
             await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
             report.failed.append(sub_id)
-            if await self.subscriptions.record_failure(sub_id, str(exc)):
+            if await self.subscriptions.record_failure(sub_id, str(exc), day):
                 report.deactivated.append(sub_id)
                 log.warning("subscription %s deactivated: %s", sub_id, exc)
                 await self._tell_deactivated(publisher, target)

@@ -180,6 +180,7 @@ class Subscription:
     subscribed: bool = False
     active: bool = True
     failure_count: int = 0
+    failed_days: tuple[date, ...] = ()  # digest days it could not be reached, since a success
     last_error: str | None = None
 
     @property

@@ -91,6 +91,9 @@ class SubscriptionRow(SQLModel, table=True):
     subscribed: bool = True
     active: bool = True
     failure_count: int = 0
+    # the digest days (ISO dates) on which the chat could not be reached since its last
+    # success; DEACTIVATE_AFTER_FAILED_DAYS of them deactivate it (bot/subscriptions.py)
+    failed_days: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

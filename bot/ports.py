@@ -74,11 +74,25 @@ class SubscriptionStore(Protocol):
 
     async def remove(self, sub_id: int) -> None: ...
 
-    async def record_failure(self, sub_id: int, error: str) -> bool: ...
+    async def record_failure(self, sub_id: int, error: str, day: date | None = None) -> bool:
+        """The chat could not be reached delivering ``day``; True when it got deactivated."""
+        ...
 
     async def record_success(self, sub_id: int) -> None: ...
 
-    async def move(self, sub_id: int, new_chat_id: str) -> Subscription: ...
+    async def move(self, sub_id: int, new_chat_id: str) -> Subscription:
+        """Follow a chat to its new id, merging into a subscription already there.
+
+        Raises ``ChatMerged`` when that subscription carries the day being delivered.
+        """
+        ...
+
+    async def set_reachable(
+        self, target: Target, reachable: bool, reason: str
+    ) -> list[Subscription]:
+        """The platform says the bot left/was blocked (False) or is back (True); returns
+        the subscriptions that were deactivated or reactivated."""
+        ...
 
 
 class DeliveryLedger(Protocol):
@@ -113,6 +127,18 @@ class ChatMoved(DeliveryError):
     def __init__(self, new_chat_id: str, message: str = "chat moved") -> None:
         super().__init__(message)
         self.new_chat_id = new_chat_id
+
+
+class ChatMerged(DeliveryError):
+    """The chat moved onto one with its own subscription, which carries this day already.
+
+    The moving subscription is retired; its delivery in flight stops (the survivor's own
+    ledger entry sends the digest once, or already did).
+    """
+
+    def __init__(self, survivor_id: int, message: str) -> None:
+        super().__init__(message)
+        self.survivor_id = survivor_id
 
 
 class ThreadGone(DeliveryError):

@@ -86,23 +86,22 @@ async def test_restart_in_the_middle_of_a_fan_out(db) -> None:
     hang, reached = asyncio.Event(), asyncio.Event()
     send = dying.send
     hanging: set[str] = set()
+    settled = asyncio.Event()
 
     async def send_until_killed(target, message):
         if len(dying.sent) >= 7:
             hanging.add(target.chat_id)
             reached.set()
+            if len(hanging | {c for c in chats if len(dying.to(c)) == 4}) == len(chats):
+                settled.set()  # every chat hangs or is done
             await hang.wait()
         return await send(target, message)
-
-    async def every_chat_hangs_or_is_done() -> None:
-        while len(hanging | {c for c in chats if len(dying.to(c)) == 4}) < len(chats):
-            await asyncio.sleep(0.01)
 
     dying.send = send_until_killed  # type: ignore[method-assign]
     tick = asyncio.create_task(app.delivery.tick())
     await reached.wait()
     # let every other chat reach its hanging send (polled: the machine may be slow)
-    await asyncio.wait_for(every_chat_hangs_or_is_done(), timeout=30)
+    await asyncio.wait_for(settled.wait(), timeout=30)
     tick.cancel()  # the process dies with messages in flight
     with pytest.raises(asyncio.CancelledError):
         await tick
@@ -168,19 +167,20 @@ async def test_filters_and_the_empty_note(db) -> None:
     assert "matched this chat's filters" in publisher.to("note")[0]
 
 
-async def test_blocked_chat_is_deactivated_after_a_few_failures(db) -> None:
-    app, _, clock = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
+async def test_blocked_chat_is_deactivated_after_failures_on_a_few_days(db) -> None:
+    app, _, clock = make_core(db, now=datetime(2025, 1, 10, 9, 30, tzinfo=UTC))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
     blocked = await subscribe(app, "blocked")
     await subscribe(app, "fine")
     publisher.fail["blocked"] = raising(ChatUnreachable("Forbidden: bot was blocked by the user"))
-    for minute in range(31, 40):
-        clock.set(datetime(2025, 1, 11, 9, minute, tzinfo=UTC))
-        await app.delivery.tick()
+    for day in (10, 11, 14):  # three mornings, three digest days, several tries each
+        for minute in range(31, 34):
+            clock.set(datetime(2025, 1, day, 9, minute, tzinfo=UTC))
+            await app.delivery.tick()
     assert publisher.to("fine")  # other chats are never held up
     row = await app.subscriptions.by_id(blocked.id)
-    assert row.active is False and row.failure_count == 3
+    assert row.active is False and row.failure_count == 7 and len(row.failed_days) == 3
     assert publisher.deactivated == [Target("test", "blocked", None)]
     report = await app.delivery.tick()
     assert blocked.id not in report.failed  # skipped from then on

@@ -17,13 +17,22 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberRestricted,
+    Message,
+    Update,
+)
 from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -35,14 +44,19 @@ from adapters.telegram.ratelimit import PacedRateLimiter
 from bot.app import App
 from bot.cards import clip
 from bot.commands import ChatContext, parse_command
-from bot.domain import Reply
+from bot.domain import Reply, Target
 from bot.i18n import t
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot was added, removed or blocked
+]
 # what an inline button may run; settings changes still pass the core's admin check,
 # made for the user who pressed the button
 CALLBACK_COMMANDS = frozenset(
@@ -70,6 +84,7 @@ _CHAT_TYPES = {
     Chat.CHANNEL: "channel",
 }
 _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
+_PRESENT_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 # read-only buttons under a channel post open the bot's private chat instead of posting into
 # the channel (any subscriber can press them); the command rides in the /start payload
 PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
@@ -114,6 +129,14 @@ def rating_from_payload(payload: str) -> tuple[str, str, int] | None:
 
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+def bot_present(member: ChatMember) -> bool:
+    """Whether this status lets the bot receive posts (a restricted member still counts,
+    one that is no longer a member does not; left and kicked never)."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in _PRESENT_STATUSES
 
 
 class TelegramAdapter:
@@ -263,6 +286,9 @@ class TelegramAdapter:
         self.application.add_handler(CommandHandler(names, self._on_command, filters=where))
         self.application.add_handler(MessageHandler(filters.TEXT & where, self._on_other_text))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_handler(
+            ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         self.application.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: Context) -> None:
@@ -383,6 +409,28 @@ class TelegramAdapter:
         reply = await self.app.commands.handle_text(data, ctx)
         text = clip(reply.text, CALLBACK_ANSWER_LIMIT) if reply is not None else ""
         await self._answer_query(query, text=text, show_alert=bool(reply and reply.is_error))
+
+    async def _on_my_chat_member(self, update: Update, context: Context) -> None:
+        """The bot's own membership changed: removed or blocked stops the chat's digests at
+        once, added back (member or admin) or unblocked resumes the subscribed ones."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        was, now = bot_present(change.old_chat_member), bot_present(change.new_chat_member)
+        if was == now:
+            return  # e.g. member → administrator: nothing changes for delivery
+        chat = change.chat
+        kind = _CHAT_TYPES.get(chat.type, "group")
+        status = change.new_chat_member.status
+        if now:
+            reason = f"telegram: the bot is back in the {kind} chat ({status})"
+        elif chat.type == Chat.PRIVATE:
+            reason = "telegram: the user blocked the bot"
+        else:
+            reason = f"telegram: the bot was removed from the {kind} chat ({status})"
+        target = Target(PLATFORM, str(chat.id))
+        changed = await self.app.reachability.chat_changed(target, now, reason)
+        log.info("telegram: %s; %d subscription(s) changed", reason, len(changed))
 
     @staticmethod
     async def _answer_query(query: CallbackQuery, **answer: Any) -> None:
