@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bot.archive import Archive
+from bot.arxiv import USER_AGENT, ArxivTextSource
 from bot.commands import Commands
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
+from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
@@ -45,10 +47,13 @@ class App:
     reachability: Reachability
     now: Callable[[], datetime]
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    extracts: FullTextExtracts | None = None
     pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
         await self.summaries.aclose()
+        if self.extracts is not None:
+            await self.extracts.aclose()
         for client in self.clients:
             await client.aclose()
         self.db.dispose()
@@ -109,12 +114,33 @@ def build_app(
             settings.llm_model or "",
             timeout=settings.llm_timeout_seconds,
         )
+    extracts = None
+    budget_seconds = 90.0
+    if llm is not None and settings.fulltext:  # the configured model or an injected one
+        arxiv_http = httpx.AsyncClient(
+            timeout=settings.arxiv_timeout_seconds,
+            headers={"User-Agent": USER_AGENT},
+        )
+        clients.append(arxiv_http)
+        arxiv = ArxivTextSource(
+            arxiv_http,
+            settings.arxiv_base_url,
+            delay=settings.arxiv_delay_seconds,
+            timeout=settings.arxiv_timeout_seconds,
+            max_bytes=int(settings.arxiv_max_mb * 1_000_000),
+            max_attempts=settings.arxiv_max_retries,
+        )
+        extracts = FullTextExtracts(db, arxiv, input_tokens=settings.llm_input_tokens, now=clock)
+        # first fetches are paced: a day's papers take about two requests each (HTML redirect)
+        budget_seconds += 2 * settings.arxiv_delay_seconds * settings.default_top_n
     summaries = SummaryService(
         db,
         llm,
         concurrency=settings.llm_concurrency,
         model=settings.llm_model or (llm.model if llm else None),
         now=clock,
+        extracts=extracts,
+        budget_seconds=budget_seconds,
     )
     subscriptions = Subscriptions(db, settings)
     ranker = Ranker(
@@ -149,5 +175,6 @@ def build_app(
         reachability=Reachability(subscriptions),
         now=clock,
         clients=clients,
+        extracts=extracts,
         pace=make_slots(settings.pace_backend, db),
     )

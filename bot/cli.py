@@ -418,11 +418,18 @@ def channels_remove(sub_id: Annotated[int, typer.Argument(help="Subscription num
 def summaries_stats(
     days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
 ) -> None:
-    """LLM calls, cache hits and tokens per day."""
-    from bot.summaries import format_stats
+    """Summaries per day and model: from full text, abstract or offline; tokens; est. cost."""
+    from bot.usage import format_usage, usage_report
 
     async def work(app: App) -> str:
-        return format_stats(await app.summaries.stats(days))
+        lines = await usage_report(
+            app.db,
+            days=days,
+            now=app.now(),
+            price_input=app.settings.llm_price_input,
+            price_output=app.settings.llm_price_output,
+        )
+        return format_usage(lines)
 
     typer.echo(with_app(work))
 

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = 60.0
     llm_concurrency: int = 4
+    # the summariser's input: the paper's own text from arXiv, within a token budget
+    llm_input_tokens: int = Field(default=6000, ge=1000, le=1_000_000)
+    # USD (or any currency) per million tokens, for the estimated cost in `summaries stats`
+    llm_price_input: float | None = Field(default=None, ge=0)
+    llm_price_output: float | None = Field(default=None, ge=0)
+    fulltext: bool = True
+    arxiv_base_url: str = "https://arxiv.org"
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=600)
+    arxiv_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    arxiv_max_retries: int = Field(default=3, ge=1, le=10)
+    arxiv_max_mb: float = Field(default=20.0, gt=0, le=1000)
 
     # personal ranking (/settings rank personal)
     rank_backend: Literal["tfidf", "embeddings"] = "tfidf"

@@ -56,6 +56,8 @@ class Summary:
     text: str | None = None
     language: str = "en"
     source: Literal["offline", "llm"] = "offline"
+    # what an LLM summary was made from: "fulltext" (the paper's own text) or "abstract"
+    based_on: str | None = None
 
     @property
     def has_sections(self) -> bool:
@@ -150,6 +152,38 @@ class Target:
     platform: str
     chat_id: str
     thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TextSection:
+    """One top-level section of a paper's own text: its heading, paragraphs, table captions."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """A paper's text as parsed from arXiv (HTML or PDF): reading order, no references."""
+
+    arxiv_id: str
+    format: Literal["html", "pdf"]
+    abstract: str
+    sections: tuple[TextSection, ...]
+
+
+@dataclass(frozen=True)
+class PaperExtract:
+    """What the summariser gets besides the abstract: a budgeted extract of the body, or none.
+
+    ``source`` is "fulltext" when ``text`` holds the extract, "abstract" when the paper's text
+    could not be had (or full text is off) and the model sees the abstract only.
+    """
+
+    text: str = ""
+    source: Literal["fulltext", "abstract"] = "abstract"
+    abstract: str = ""
 
 
 @dataclass(frozen=True)

@@ -149,9 +149,14 @@ class LlmClient:
         self.temperature = temperature
         self._sleep = sleep
 
-    async def summarize(self, title: str, abstract: str, language: str) -> LlmAnswer:
-        """The three parts for one paper in ``language``; raises ``LlmError``."""
-        return await self.complete(build_messages(title, abstract, language))
+    async def summarize(
+        self, title: str, abstract: str, language: str, body: str | None = None
+    ) -> LlmAnswer:
+        """The three parts for one paper in ``language``; raises ``LlmError``.
+
+        ``body``: an extract of the paper's own text (full-text summaries), or None.
+        """
+        return await self.complete(build_messages(title, abstract, language, body))
 
     async def complete(self, messages: list[dict[str, str]]) -> LlmAnswer:
         """One JSON-mode chat completion, retried on 429/5xx; raises ``LlmError``."""

@@ -155,6 +155,8 @@ class SummaryRow(SQLModel, table=True):
     technical_details: str
     performance_highlights: str
     created_at: datetime = Field(default_factory=utcnow)
+    # the model's input: "fulltext" (an extract of the paper) or "abstract"; NULL before v2
+    based_on: str | None = Field(default=None, max_length=16)
 
 
 class LlmUsageRow(SQLModel, table=True):
@@ -171,6 +173,26 @@ class LlmUsageRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    # for calls: what the summary was made from ("fulltext" or "abstract")
+    based_on: str | None = Field(default=None, max_length=16)
+
+
+class PaperExtractRow(SQLModel, table=True):
+    """A paper's budgeted full-text extract, fetched from arXiv once, for every language.
+
+    ``status`` is ``html`` or ``pdf`` (where the text came from) or ``unavailable`` (arXiv has
+    neither: the abstract is used and arXiv is not asked again). Passing failures are not stored.
+    """
+
+    __tablename__ = "paper_extract"
+
+    arxiv_id: str = Field(primary_key=True, foreign_key="paper.arxiv_id", max_length=32)
+    status: str = Field(max_length=16)
+    extract: str = ""
+    abstract: str = ""
+    tokens: int = 0  # estimate_tokens(extract)
+    budget: int = 0  # the token budget the extract was built for
+    fetched_at: datetime = Field(default_factory=utcnow)
 
 
 class InstanceRow(SQLModel, table=True):

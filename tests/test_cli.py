@@ -58,9 +58,12 @@ def cli(hf: FakeHuggingFace, tmp_path: Path) -> Cli:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_"))
+        if not key.startswith(
+            ("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_", "ARXIV_", "FULLTEXT")
+        )
     }
     env.update(
+        FULLTEXT="off",  # never arxiv.org: tests/test_fulltext_cli.py turns it on with its fake
         HF_API_BASE_URL=hf.base_url,
         DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
         NO_PROXY="127.0.0.1,localhost",

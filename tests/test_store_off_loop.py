@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from bot.db import Database
 from bot.llm import LlmClient
+from bot.usage import usage_report
 from tests.fakes.core import FRIDAY, group, make_core, private
 from tests.fakes.memory import RecordingPublisher
 from tests.fakes.openai import FakeOpenAI
@@ -83,7 +84,7 @@ async def test_commands_and_the_morning_post_never_query_on_the_loop(database: D
         (record,) = await app.ledger.records()
         assert record.status == "done" and record.messages_sent == 4
         assert [row.failure_count for row in await app.subscriptions.list_all()] == [0]
-        await app.summaries.stats()
+        await usage_report(app.db, days=14, now=clock())
 
     assert len(threads.seen) > 30  # the listener saw the work...
     assert threads.on(loop_thread) == []  # ...and none of it ran on the event loop

@@ -1,7 +1,7 @@
 """ratings (👍/👎 per member per paper per chat) and the subscription's rank setting
 
 Revision ID: 0006
-Revises: 0011
+Revises: 0005
 Create Date: 2026-11-26 07:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0006"
-down_revision = "0011"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
