@@ -58,6 +58,9 @@ class Summary:
     source: Literal["offline", "llm"] = "offline"
     # what an LLM summary was made from: "fulltext" (the paper's own text) or "abstract"
     based_on: str | None = None
+    # made from the abstract only because the paper's text was unavailable for now: not
+    # cached in the database (see SummaryService), so a later call uses the full text
+    provisional: bool = False
 
     @property
     def has_sections(self) -> bool:
@@ -184,6 +187,9 @@ class PaperExtract:
     text: str = ""
     source: Literal["fulltext", "abstract"] = "abstract"
     abstract: str = ""
+    # False when the text could not be had *for now* (arXiv down): a summary made from the
+    # abstract then is provisional, and is made again once the text can be fetched
+    final: bool = True
 
 
 @dataclass(frozen=True)

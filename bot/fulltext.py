@@ -92,10 +92,10 @@ class FullTextExtracts:
             text = await self.source.fetch(aid)
         except PaperTextError as exc:
             log.warning("no full text for %s now (%s); using the abstract", aid, exc)
-            return PaperExtract(abstract=paper.abstract)
+            return PaperExtract(abstract=paper.abstract, final=False)
         except Exception:  # never let one paper's text break its summary
             log.exception("fetching the text of %s crashed; using the abstract", aid)
-            return PaperExtract(abstract=paper.abstract)
+            return PaperExtract(abstract=paper.abstract, final=False)
         if text is None:
             log.info("arXiv has no text for %s; its summaries use the abstract", aid)
             row = PaperExtractRow(arxiv_id=aid, status="unavailable", fetched_at=self.now())

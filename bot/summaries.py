@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -28,6 +28,9 @@ from bot.ports import ExtractProvider
 from bot.prompts import PROMPT_VERSION, normalize_language
 
 log = logging.getLogger(__name__)
+
+PROVISIONAL_FOR = timedelta(minutes=30)  # a summary made while the paper's text was unavailable
+PROVISIONAL_MAX = 2000  # bound on provisional summaries kept in memory
 
 Now = Callable[[], datetime]
 
@@ -79,6 +82,7 @@ class LlmSummarizer:
             language=normalize_language(language),
             source="llm",
             based_on="fulltext" if body else "abstract",
+            provisional=extract is not None and not extract.final,
         )
         return summary, answer.usage
 
@@ -122,6 +126,10 @@ class SummaryService:
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
         # why the last LLM call for (paper, language) failed, for summarize_report
         self._errors: dict[tuple[str, str], str] = {}
+        # provisional summaries (the paper's text was unavailable for now), kept in memory
+        # for PROVISIONAL_FOR instead of the database: at most one LLM call per paper and
+        # language in that time during an arXiv outage, and the full text once it is back
+        self._provisional: dict[tuple[str, str], tuple[datetime, Summary]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -278,10 +286,31 @@ class SummaryService:
                 )
             ]
         )
-        await self._store(paper, summary)
+        if summary.provisional:
+            self._keep_provisional(paper.arxiv_id, lang, summary)
+        else:
+            await self._store(paper, summary)
         return summary
 
+    def _keep_provisional(self, arxiv_id: str, lang: str, summary: Summary) -> None:
+        now = self.now()
+        for key, (made, _) in list(self._provisional.items()):
+            if now - made >= PROVISIONAL_FOR:
+                del self._provisional[key]
+        if len(self._provisional) >= PROVISIONAL_MAX:
+            self._provisional.pop(next(iter(self._provisional)))
+        self._provisional[(arxiv_id, lang)] = (now, summary)
+
     async def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
+        found = await self._lookup_cached(papers, lang)
+        now = self.now()
+        for paper in papers:
+            kept = self._provisional.get((paper.arxiv_id, lang))
+            if paper.arxiv_id not in found and kept and now - kept[0] < PROVISIONAL_FOR:
+                found[paper.arxiv_id] = kept[1]
+        return found
+
+    async def _lookup_cached(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
         ids = [paper.arxiv_id for paper in papers]
         model = self._model
 

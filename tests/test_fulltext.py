@@ -28,7 +28,7 @@ from bot.models import LlmUsageRow, PaperExtractRow, SummaryRow
 from bot.paper_parse import ParseError, parse_latexml, parse_pdf
 from bot.ports import PaperTextError
 from bot.prompts import PROMPT_VERSION
-from bot.summaries import SummaryService
+from bot.summaries import PROVISIONAL_FOR, SummaryService
 from bot.usage import estimate_cost, format_usage, usage_report
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.arxiv_data import (
@@ -346,6 +346,32 @@ async def test_arxiv_down_falls_back_to_the_abstract_and_tries_again_later(
     # arXiv is back: the next language gets the full text
     english = await summaries.summarize([info(GAN)], "en")
     assert english[GAN.arxiv_id].based_on == "fulltext"
+
+
+async def test_an_abstract_summary_made_during_an_outage_is_redone_with_the_full_text(
+    db: Database, llm: FakeOpenAI, arxiv: FakeArxiv, http: httpx.AsyncClient
+) -> None:
+    """The same language, after arXiv is back: the provisional summary is not cached for good."""
+    clock = [NOW]
+    src = source(arxiv, http, max_attempts=2, down_for=0.0)
+    client = LlmClient(http, llm.base_url, "k", "fake-summarizer")
+    extracts = FullTextExtracts(db, src, now=lambda: clock[0])
+    summaries = SummaryService(
+        db, client, model="fake-summarizer", now=lambda: clock[0], extracts=extracts
+    )
+    arxiv.inject("down", times=2)
+    first = await summaries.summarize([info(GAN)], "ko")
+    assert first[GAN.arxiv_id].based_on == "abstract" and first[GAN.arxiv_id].provisional
+    assert await db.run(lambda s: s.get(SummaryRow, 1)) is None  # not in the cache table
+    calls = len(llm.user_prompts())
+    again = await summaries.summarize([info(GAN)], "ko")  # within the hour: no new LLM call
+    assert again[GAN.arxiv_id] == first[GAN.arxiv_id] and len(llm.user_prompts()) == calls
+    clock[0] = NOW + PROVISIONAL_FOR  # arXiv is back and the provisional summary has aged
+    later = await summaries.summarize([info(GAN)], "ko")
+    assert later[GAN.arxiv_id].based_on == "fulltext" and not later[GAN.arxiv_id].provisional
+    assert "<fulltext>" in llm.user_prompts()[-1]
+    cached = await summaries.cached([info(GAN)], "ko")  # and this one is cached for good
+    assert cached[GAN.arxiv_id].based_on == "fulltext"
 
 
 async def test_a_paper_arxiv_does_not_have_is_remembered(
