@@ -23,6 +23,8 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.ranking import PersonalRanking, Ranker
+from bot.ratings import Ratings
 from bot.reachability import Reachability
 from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
@@ -146,9 +148,22 @@ def build_app(
         budget_seconds=budget_seconds,
     )
     subscriptions = Subscriptions(db, settings)
+    ranker = Ranker(
+        settings.rank_backend,
+        embeddings_model=settings.rank_embeddings_model,
+        cache_size=settings.rank_cache_size,
+    )
+    ranking = PersonalRanking(Ratings(db), ranker)
     ledger = Ledger(db)
     commands = Commands(
-        settings, archive, summaries, subscriptions, clock, metrics=metrics, alerts=alerts
+        settings,
+        archive,
+        summaries,
+        subscriptions,
+        clock,
+        metrics=metrics,
+        alerts=alerts,
+        ranking=ranking,
     )
     delivery = Delivery(
         archive,
@@ -160,6 +175,7 @@ def build_app(
         concurrency=settings.delivery_concurrency,
         metrics=metrics,
         alerts=alerts,
+        ranking=ranking,
     )
     hf = source if isinstance(source, HuggingFaceSource) else None
     runtime = Runtime(

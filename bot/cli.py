@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -26,6 +27,7 @@ from bot.app import App, build_app, configure_logging
 from bot.config import Settings
 from bot.domain import Subscription
 from bot.errors import BadArgument, BotError
+from bot.ranking import RankingUnavailable
 from bot.status import Status
 from bot.subscriptions import SETTINGS as SETTING_SPECS
 
@@ -39,7 +41,9 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 channels_cli = typer.Typer(help="Subscriptions (chats and channels), for operators.")
 summaries_cli = typer.Typer(help="Summaries and their LLM usage.", no_args_is_help=True)
+rank_cli = typer.Typer(help="Personal ranking (👍/👎), measured offline.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(rank_cli, name="rank")
 cli.add_typer(channels_cli, name="channels")
 cli.add_typer(summaries_cli, name="summaries")
 
@@ -89,6 +93,8 @@ def with_app(
     async def main() -> T:
         try:
             app = build_app(settings)
+        except RankingUnavailable as exc:
+            raise fail(str(exc), 2) from None
         except Exception as exc:  # a bad DATABASE_URL, an unreachable server...
             raise fail(f"cannot open the database {settings.database_url!r}: {exc}", 2) from None
         try:
@@ -359,6 +365,7 @@ def _row_line(row: Subscription) -> str:
     return (
         f"#{row.id:<4} {row.platform:<9} {where}{title}  {state}  {row.post_time} {row.timezone}"
         f"  lang={row.language} style={row.style} top={row.top_n} minvotes={row.min_votes}"
+        f" rank={row.rank}"
     )
 
 
@@ -429,7 +436,7 @@ def channels_set(
     value: Annotated[list[str], typer.Argument(help="The new value.")],
 ) -> None:
     """Change one setting of a subscription (same names and values as /settings)."""
-    from bot.subscriptions import parse_flag, parse_setting
+    from bot.subscriptions import RANK_RESET, parse_flag, parse_setting
 
     raw = " ".join(value)
     flag_keys = ("active", "subscribed")
@@ -452,6 +459,9 @@ def channels_set(
                 changes.update(failure_count=0, failed_days=(), last_error=None)
             row = await app.subscriptions.save(sub_id, **changes)
         else:
+            if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings
+                forgotten = await app.commands.ranking.ratings.forget(row.target)
+                return f"Forgot {forgotten} ratings of subscription #{sub_id}."
             row = await app.subscriptions.save(row.id, **{spec.column: parsed})
         return _row_line(row)
 
@@ -487,6 +497,51 @@ def summaries_stats(
         return format_usage(lines)
 
     typer.echo(with_app(work))
+
+
+@rank_cli.command("eval")
+def rank_eval(
+    ratings: Annotated[
+        Path, typer.Option("--ratings", help="CSV: chat,paper,+1/-1,YYYY-MM-DD (a header is ok).")
+    ],
+) -> None:
+    """Replay a ratings file over the archive (time split): personal ranking vs votes."""
+    from bot.rank_eval import evaluate, format_table, read_ratings
+    from bot.ranking import Ranker
+
+    settings = load_settings()
+    rows = read_ratings_or_fail(ratings, read_ratings)
+    rankers = {"personal (tfidf)": Ranker("tfidf")}
+    note = ""
+    try:
+        rankers["personal (embeddings)"] = Ranker(
+            "embeddings", embeddings_model=settings.rank_embeddings_model
+        )
+    except RankingUnavailable as exc:
+        note = f"personal (embeddings): not available here ({exc})"
+
+    async def work(app: App) -> str:
+        now = app.now()
+        days = {day: await app.archive.day(day, now) for day in sorted({r.day for r in rows})}
+        days = {day: featured for day, featured in days.items() if featured}
+        if not days:
+            raise fail("no stored or fetchable day holds the rated papers", 1)
+        results = await asyncio.to_thread(evaluate, days, rows, rankers)
+        ratings_count = sum(1 for r in rows if r.day in days)
+        head = (
+            f"{ratings_count} ratings by {len({r.chat for r in rows})} chats over {len(days)} "
+            "days; train on ratings before each day, rank that day's papers"
+        )
+        return "\n".join([head, "", format_table(results), *([note] if note else [])])
+
+    typer.echo(with_app(work, settings=settings))
+
+
+def read_ratings_or_fail(path: Path, reader: Callable[[Path], T]) -> T:
+    try:
+        return reader(path)
+    except BotError as exc:
+        raise fail(str(exc), 2) from None
 
 
 def main() -> None:

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     arxiv_max_retries: int = Field(default=3, ge=1, le=10)
     arxiv_max_mb: float = Field(default=20.0, gt=0, le=1000)
 
+    # personal ranking (/settings rank personal)
+    rank_backend: Literal["tfidf", "embeddings"] = "tfidf"
+    rank_embeddings_model: str | None = None
+    rank_cache_size: int = Field(default=256, ge=1, le=100_000)
+
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"

@@ -34,6 +34,8 @@ from bot.ports import (
     SubscriptionStore,
     ThreadGone,
 )
+from bot.ranking import PersonalRanking
+from bot.ratings import Ratings
 from bot.schedule import Due, due_period
 from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
@@ -134,10 +136,12 @@ class Delivery:
         concurrency: int = 8,
         metrics: Metrics | None = None,
         alerts: Alerts | None = None,
+        ranking: PersonalRanking | None = None,
     ) -> None:
         self.archive = archive
         self.metrics = metrics or Metrics()
         self.alerts = alerts
+        self.ranking = ranking or PersonalRanking(Ratings(archive.db))
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.ledger = ledger
@@ -190,7 +194,7 @@ class Delivery:
                 windows[window] = await self.archive.top(
                     MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
                 )
-            shown[row.id or 0] = shown_papers(windows[window], row)
+            shown[row.id or 0] = await self.shown_for_chat(windows[window], row)
         needed: dict[str, dict[str, PaperInfo]] = {}
         for row, _ in plans:
             if shows_summaries(row):
@@ -205,7 +209,10 @@ class Delivery:
 
         async def deliver(row: Subscription, plan: Due) -> None:
             made = summaries.get(row.language, {}) if shows_summaries(row) else {}
-            cards = [build_card(fp, made.get(fp.paper.arxiv_id)) for fp in shown[row.id or 0]]
+            cards = [
+                build_card(fp, made.get(fp.paper.arxiv_id), row.language)
+                for fp in shown[row.id or 0]
+            ]
             async with gate:  # the platforms' rate limiters pace what this lets through
                 await self._deliver(row, plan.key, now, cards, renders, report, plan)
 
@@ -232,10 +239,32 @@ class Delivery:
             featured = await self.archive.day(day, now)
         except SourceUnavailable:
             return
-        for language, papers in sorted(summaries_needed(featured, rows).items()):
+        needed: dict[str, dict[str, PaperInfo]] = {}
+        for row in rows:  # each chat's top N in its own order (rank personal)
+            for fp in await self.shown_for_chat(featured, row):
+                needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
+        for language, by_id in sorted(needed.items()):
+            papers = list(by_id.values())
             made = await self.summaries.prepare(papers, language)
             if made:
                 log.info("prepared %d %s summaries for %s", made, language, day)
+
+    async def ordered_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers in this chat's order (``rank personal``: what it likes first, each marked
+        with the liked paper it is most like); its filters and top N are taken after that."""
+        try:
+            return await self.ranking.order_for_chat(featured, row)
+        except Exception:  # a chat's ranking never holds up its post: most voted first then
+            log.exception("ranking for subscription %s failed", row.id)
+            return list(featured)
+
+    async def shown_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers a chat is shown, in its order: personal order first, then its top N."""
+        return shown_papers(await self.ordered_for_chat(featured, row), row)
 
     def _render(
         self,
@@ -251,11 +280,12 @@ class Delivery:
         ``cards`` are the chat's selection already (``shown_papers``)."""
         chosen = list(cards)
         style: Style = "cards" if row.style == "cards" else "compact"
-        ids = tuple(c.arxiv_id for c in chosen)
+        ids = tuple((c.arxiv_id, c.because) for c in chosen)
         note = not chosen and row.empty_note
+        intro = "today_intro_personal" if row.rank == "personal" else "today_intro"
         periodic = plan is not None and plan.period != "daily"
         window = (plan.period, plan.start, plan.end) if plan is not None and periodic else None
-        key = (publisher.platform, day, window, row.language, style, ids, note)
+        key = (publisher.platform, day, window, row.language, style, ids, note, intro)
         if key not in renders:
             if chosen and plan is not None and periodic:
                 dates = {"start": plan.start.isoformat(), "end": plan.end.isoformat()}
@@ -270,7 +300,7 @@ class Delivery:
             elif chosen:
                 reply = Reply(
                     title=t("today_title", row.language, day=day.isoformat()),
-                    text=t("today_intro", row.language, count=len(chosen), day=day.isoformat()),
+                    text=t(intro, row.language, count=len(chosen), day=day.isoformat()),
                     cards=tuple(chosen),
                     style=style,
                     day=day,

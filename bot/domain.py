@@ -43,6 +43,7 @@ class FeaturedPaper:
     paper: PaperInfo
     votes: int = 0
     comments: int = 0
+    because: str | None = None  # personal ranking: the title of the liked paper it is most like
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+    because: str | None = None  # one short localised line: "Because you liked …"
     note: str | None = None  # one short line about the summary (e.g. why it is the English one)
 
     @property
@@ -139,6 +141,7 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+    private: bool = False  # only the person who asked needs to see it (a button's answer)
     start: int = 1  # the number of the first card (a later page goes on counting)
     item_label: str | None = None  # a word for each compact item's button ("Summarise")
     language: str = "en"  # of the renderers' own labels ("Authors", "Code"...)
@@ -211,6 +214,7 @@ class Subscription:
     exclude_keywords: tuple[str, ...] = ()
     empty_note: bool = False
     paused: bool = False
+    rank: str = "votes"  # votes | personal
     digest_period: str = "daily"  # daily | weekly | monthly (bot/schedule.py)
     weekday: str = "mon"  # the weekly digest's day
     subscribed: bool = False

@@ -86,6 +86,7 @@ class SubscriptionRow(SQLModel, table=True):
     )
     empty_note: bool = False
     paused: bool = False
+    rank: str = Field(default="votes", max_length=16)  # votes | personal
     digest_period: str = Field(default="daily", max_length=16)  # daily | weekly | monthly
     weekday: str = Field(default="mon", max_length=3)  # the weekly digest's day: mon..sun
     subscribed: bool = True
@@ -116,6 +117,26 @@ class DeliveryRow(SQLModel, table=True):
     sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     last_error: str | None = None
+
+
+class RatingRow(SQLModel, table=True):
+    """One member's 👍 (+1) or 👎 (-1) on a paper, for one chat; changing it overwrites it."""
+
+    __tablename__ = "rating"
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "chat_id", "thread_id", "user_id", "arxiv_id", name="uq_rating_vote"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    thread_id: str = Field(default="", max_length=64)
+    user_id: str = Field(default="", max_length=64)
+    arxiv_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=32)
+    value: int  # +1 or -1
+    rated_at: datetime = Field(default_factory=utcnow)
 
 
 class SummaryRow(SQLModel, table=True):

@@ -157,6 +157,8 @@ async def _run(app: App, stop: asyncio.Event) -> None:
     connected: list[Adapter] = []
     roles: list[Leadership] = []
     ticker = Ticker(app.runtime.tick, seconds=settings.tick_seconds)
+    # off the loop, while the adapters connect (a one-shot CLI command never pays it)
+    warming = asyncio.create_task(asyncio.to_thread(app.commands.ranking.ranker.warm_up))
     heartbeat = Heartbeat(instances, roles, settings.heartbeat_seconds)
     server = OpsServer(app.runtime, settings.http_host, settings.http_port)
     app.runtime.started_at = app.now()
@@ -208,6 +210,8 @@ async def _run(app: App, stop: asyncio.Event) -> None:
         log.info("stopping")
     finally:
         ticker.shutdown()
+        if not warming.done():
+            warming.cancel()
         await heartbeat.stop()
         for role in roles:
             try:

@@ -33,7 +33,7 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 # commands that may fetch from Hugging Face: acknowledge at once, answer with follow-ups
-SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper"})
+SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper", "foryou"})
 SORRY = t("discord_sorry", "en")
 
 
@@ -223,7 +223,9 @@ class DailyPapersClient(discord.Client):
         for message in messages:
             kwargs = message_kwargs(message)
             if not interaction.response.is_done():
-                await interaction.response.send_message(**kwargs, ephemeral=reply.is_error)
+                await interaction.response.send_message(
+                    **kwargs, ephemeral=reply.is_error or reply.private
+                )
             else:
                 await interaction.followup.send(**kwargs, wait=True)
             self.app.metrics.messages_sent.labels("discord").inc()
