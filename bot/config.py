@@ -96,10 +96,27 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     llm_concurrency: int = Field(4, ge=1, le=256)
+    # the summariser's input: the paper's own text from arXiv, within a token budget
+    llm_input_tokens: int = Field(default=6000, ge=1000, le=1_000_000)
+    # USD (or any currency) per million tokens, for the estimated cost in `summaries stats`
+    llm_price_input: float | None = Field(default=None, ge=0)
+    llm_price_output: float | None = Field(default=None, ge=0)
+    fulltext: bool = True
+    arxiv_base_url: str = "https://arxiv.org"
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=600)
+    arxiv_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    arxiv_max_retries: int = Field(default=3, ge=1, le=10)
+    arxiv_max_mb: float = Field(default=20.0, gt=0, le=1000)
+
+    # personal ranking (/settings rank personal)
+    rank_backend: Literal["tfidf", "embeddings"] = "tfidf"
+    rank_embeddings_model: str | None = None
+    rank_cache_size: int = Field(default=256, ge=1, le=100_000)
 
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = "text"
     tick_seconds: int = Field(60, ge=1, le=3600)
 
     @field_validator("log_level", mode="before")
@@ -118,6 +135,7 @@ class Settings(BaseSettings):
         "discord_api_base_url",
         "llm_base_url",
         "telegram_webhook_url",
+        "arxiv_base_url",
     )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
@@ -152,6 +170,10 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    # the operator's HTTP server: /healthz and /metrics (HTTP_PORT=0 turns it off)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
 
     # several instances (see README, "Running more than one")
     instance_id: str | None = Field(default=None, max_length=128)  # None: the host name

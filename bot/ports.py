@@ -9,7 +9,9 @@ from typing import Any, Protocol
 from bot.domain import (
     DeliveryRecord,
     FeaturedPaper,
+    PaperExtract,
     PaperInfo,
+    PaperText,
     Reply,
     Subscription,
     Summary,
@@ -29,6 +31,26 @@ class Summarizer(Protocol):
     """Turns papers into summaries in one language; never raises for a single paper."""
 
     async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]: ...
+
+
+class PaperTextError(Exception):
+    """A paper's text could not be had right now (network, 5xx, too large): try again later."""
+
+
+class PaperTextSource(Protocol):
+    """Where a paper's own text comes from (arXiv in production, a loopback fake in tests).
+
+    ``fetch`` returns None when the source has no text for the paper (a lasting answer, e.g.
+    404 for both HTML and PDF) and raises ``PaperTextError`` for a passing failure.
+    """
+
+    async def fetch(self, arxiv_id: str) -> PaperText | None: ...
+
+
+class ExtractProvider(Protocol):
+    """The summariser's input beyond the abstract; never raises (falls back to the abstract)."""
+
+    async def extract(self, paper: PaperInfo) -> PaperExtract: ...
 
 
 class Publisher(Protocol):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot.alerts import Alerts
 from bot.domain import Subscription, Target
+from bot.metrics import Metrics
 from bot.ports import SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -19,8 +21,15 @@ log = logging.getLogger(__name__)
 class Reachability:
     """The one place membership changes reach the store (adapters import no SQL)."""
 
-    def __init__(self, subscriptions: SubscriptionStore) -> None:
+    def __init__(
+        self,
+        subscriptions: SubscriptionStore,
+        alerts: Alerts | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.subscriptions = subscriptions
+        self.alerts = alerts
+        self.metrics = metrics
 
     async def chat_changed(
         self, target: Target, reachable: bool, reason: str
@@ -36,8 +45,16 @@ class Reachability:
     async def deactivated(self, subscriptions: Sequence[Subscription], reason: str) -> None:
         """Subscriptions the platform told us to stop: the call site for operator alerts.
 
-        (The ops branch's ``Alerts`` tells ``BOT_ADMIN_IDS`` from here; deactivations after
-        failed sends are told from ``Delivery``.)
+        ``Alerts`` tells ``BOT_ADMIN_IDS`` from here (one alert per kind per hour, as for
+        deactivations after failed sends, which ``Delivery`` tells).
         """
         for sub in subscriptions:
             log.warning("subscription %s deactivated: %s", sub.id, reason)
+            if self.metrics is not None:
+                self.metrics.deactivated.labels(sub.platform).inc()
+            if self.alerts is not None:
+                chat = sub.chat_id + (f" (thread {sub.thread_id})" if sub.thread_id else "")
+                text = self.alerts.text(
+                    "alert_deactivated", platform=sub.platform, chat=chat, reason=reason
+                )
+                await self.alerts.alert("deactivated", text)

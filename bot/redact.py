@@ -77,6 +77,9 @@ class SecretFilter(logging.Filter):
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+            # formatters (python-json-logger too) fall back to exc_text when exc_info is gone,
+            # so the traceback can only be shown redacted
+            record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True

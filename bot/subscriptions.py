@@ -55,6 +55,7 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("paused", "paused", "valid_onoff"),
         SettingSpec("digest", "digest_period", "valid_digest"),
         SettingSpec("weekday", "weekday", "valid_weekday"),
+        SettingSpec("rank", "rank", "valid_rank"),
     )
 }
 ALIASES = {
@@ -66,7 +67,11 @@ ALIASES = {
     "pause": "paused",
     "empty_note": "emptynote",
     "post_time": "time",
+    "ranking": "rank",
+    "order": "rank",
 }
+RANK_VALUES = ("votes", "personal")
+RANK_RESET = "reset"  # not stored: /settings rank reset forgets the chat's ratings
 _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
 
@@ -126,6 +131,10 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
         if day is None:
             raise bad()
         return spec, WEEKDAYS[day]
+    if name == "rank":
+        if value.lower() not in (*RANK_VALUES, RANK_RESET):
+            raise bad()
+        return spec, value.lower()
     if name in ("include", "exclude"):
         if value.lower() in {"", "none", "-", "clear"}:
             return spec, []
@@ -178,6 +187,7 @@ def to_subscription(row: SubscriptionRow) -> Subscription:
         paused=row.paused,
         digest_period=row.digest_period,
         weekday=row.weekday,
+        rank=row.rank,
         subscribed=row.subscribed,
         active=row.active,
         failure_count=row.failure_count,
@@ -218,6 +228,7 @@ def describe(sub: Subscription | None, defaults: Settings, language: str) -> str
         paused=flag(sub.paused),
         digest=sub.digest_period,
         weekday=sub.weekday,
+        rank=t(f"rank_{sub.rank}", language) if sub.rank in RANK_VALUES else sub.rank,
     )
 
 
@@ -366,6 +377,8 @@ class Subscriptions:
     ) -> tuple[str, Any]:
         """Apply ``/settings KEY VALUE`` to a chat; returns the setting name and stored value."""
         spec, value = parse_setting(key, raw, language)
+        if spec.key == "rank" and value == RANK_RESET:
+            return spec.key, value  # an action, not a value: Commands forgets the ratings
 
         def work(session: Session) -> None:
             row = _ensure(session, target, self.defaults, None)

@@ -83,19 +83,25 @@ async def test_restart_in_the_middle_of_a_fan_out(db) -> None:
     for chat in chats:
         await subscribe(app, chat, style="cards")  # 4 messages each: intro + 3 cards
     # After 7 messages every further send hangs, and then the process is killed.
-    hang, reached = asyncio.Event(), asyncio.Event()
+    hang = asyncio.Event()
+    hanging: set[str] = set()
     send = dying.send
 
     async def send_until_killed(target, message):
         if len(dying.sent) >= 7:
-            reached.set()
+            hanging.add(target.chat_id)
             await hang.wait()
         return await send(target, message)
 
+    def everyone_in_flight() -> bool:  # each chat is finished or hangs in a send
+        finished = {chat for chat in chats if len(dying.to(chat)) == 4}
+        return len(dying.sent) == 7 and finished | hanging == set(chats)
+
     dying.send = send_until_killed  # type: ignore[method-assign]
     tick = asyncio.create_task(app.delivery.tick())
-    await reached.wait()
-    await asyncio.sleep(0.05)  # let every other chat reach its hanging send
+    async with asyncio.timeout(30):  # a loaded machine is slow to claim; never a fixed sleep
+        while not everyone_in_flight():  # noqa: ASYNC110 (polls the fake publisher)
+            await asyncio.sleep(0.01)
     tick.cancel()  # the process dies with messages in flight
     with pytest.raises(asyncio.CancelledError):
         await tick

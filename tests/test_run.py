@@ -22,6 +22,7 @@ from adapters.telegram.render import validate_telegram_html
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hf_data import SEED_DAY, load_day
 from tests.fakes.huggingface import FakeHuggingFace, recent_weekdays
+from tests.fakes.net import free_port
 from tests.fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +115,9 @@ def env(fakes, tmp_path: Path) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_", "DEFAULT_"))
+        if not k.startswith(
+            ("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_", "DEFAULT_", "HTTP_")
+        )
     }
     (tmp_path / ".env").write_text("")
     return {
@@ -128,6 +131,8 @@ def env(fakes, tmp_path: Path) -> dict[str, str]:
         "DISCORD_GATEWAY_URL": discord.gateway_url,
         "DEFAULT_POST_TIME": not_yet,  # a new subscription is not due until its time is set
         "TICK_SECONDS": "1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(free_port()),  # /healthz and /metrics: never the shared 8080
         "NO_PROXY": "127.0.0.1,localhost",
     }
 
