@@ -158,3 +158,28 @@ def test_redact_masks_known_secrets_and_url_passwords() -> None:
 @pytest.fixture(autouse=True)
 def _clean_registry() -> None:
     redact.forget_all()
+
+
+def test_json_logs_show_only_the_redacted_traceback() -> None:
+    """python-json-logger formats ``exc_info`` itself: the filter must leave it only the
+    redacted text (LOG_FORMAT=json printed the token inside the traceback)."""
+    import io
+
+    from bot.logs import make_formatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(make_formatter("json"))
+    handler.addFilter(redact.SecretFilter())
+    logger = logging.getLogger("tests.json_secrets")
+    logger.addHandler(handler)
+    logger.propagate = False
+    redact.register(["JSONSECRET-123456"])
+    try:
+        raise RuntimeError("token JSONSECRET-123456 was rejected")
+    except RuntimeError:
+        logger.exception("start failed for %s", "JSONSECRET-123456")
+    logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert "JSONSECRET-123456" not in out
+    assert '"exc_info"' in out and "RuntimeError: token *** was rejected" in out
