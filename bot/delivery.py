@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.alerts import Alerts
 from bot.archive import Archive
@@ -151,9 +151,28 @@ class Delivery:
         self.catchup = catchup
         self.concurrency = max(concurrency, 1)
         self.publishers: dict[str, Publisher] = {}
+        self._bad_schedules: set[int | None] = set()  # warned about once
 
     def register(self, publisher: Publisher) -> None:
         self.publishers[publisher.platform] = publisher
+
+    def _due(self, row: Subscription, now: datetime) -> bool:
+        """``is_due``, but one chat's unloadable timezone or time never stops the others."""
+        try:
+            return is_due(row, now, self.catchup)
+        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+            if row.id not in self._bad_schedules:  # once per subscription, not every tick
+                self._bad_schedules.add(row.id)
+                log.warning(
+                    "subscription %s skipped: its schedule cannot be used (timezone %r, "
+                    "time %r: %s); fix it with `dailypapers channels set %s timezone ...`",
+                    row.id,
+                    row.timezone,
+                    row.post_time,
+                    exc,
+                    row.id,
+                )
+            return False
 
     async def tick(self, now: datetime | None = None) -> TickReport:
         """Deliver everything due at ``now``. Safe to call as often as you like."""
@@ -163,7 +182,7 @@ class Delivery:
         candidates = [
             row
             for row in await self.subscriptions.deliverable(set(self.publishers))
-            if is_due(row, now, self.catchup)
+            if self._due(row, now)
         ]
         if not candidates:
             await self._prepare_summaries(now)

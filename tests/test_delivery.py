@@ -238,3 +238,22 @@ async def test_paused_and_unsubscribed_chats_get_nothing(db) -> None:
     await app.subscriptions.unsubscribe(Target("test", "gone"))
     await app.delivery.tick()
     assert publisher.sent == []
+
+
+@pytest.mark.parametrize("bad", [{"timezone": "Mars/Olympus"}, {"post_time": "8 o'clock"}])
+async def test_one_chats_unloadable_schedule_never_stops_the_others(db, caplog, bad) -> None:
+    """A row stored before validation existed (or written by hand) with a timezone tzdata
+    cannot load: every tick raised while building its candidate list, so nobody got a digest."""
+    app, _, _ = make_core(db, now=datetime(2025, 1, 11, 9, 30, tzinfo=UTC))
+    publisher = RecordingPublisher()
+    app.delivery.register(publisher)
+    broken = await subscribe(app, "broken", time="08:00")
+    await subscribe(app, "fine", time="08:00")
+    await app.subscriptions.save(broken.id, **bad)  # bypasses /settings' validation
+
+    with caplog.at_level("WARNING", logger="bot.delivery"):
+        report = await app.delivery.tick()
+        await app.delivery.tick()
+    assert report.delivered and publisher.to("fine") and not publisher.to("broken")
+    warnings = [r.getMessage() for r in caplog.records if "schedule cannot be used" in r.message]
+    assert len(warnings) == 1 and f"subscription {broken.id} skipped" in warnings[0]
