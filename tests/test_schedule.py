@@ -9,8 +9,8 @@ import pytest
 
 from bot.domain import Target
 from bot.schedule import Due, due_period, parse_weekday, previous_month
-from tests.fakes.core import make_core, private
-from tests.fakes.memory import RecordingPublisher
+from tests.fakes.core import make_core, private, sample_days
+from tests.fakes.memory import MemorySource, RecordingPublisher, paper
 
 FRIDAY = date(2025, 1, 10)
 
@@ -89,7 +89,10 @@ async def test_weekly_digest_posts_once_on_its_weekday(db) -> None:
 
 @pytest.mark.parametrize("post_day", [date(2025, 2, 1)])
 async def test_monthly_digest_on_the_first(db, post_day: date) -> None:
-    app, _, clock = make_core(db, now=at(post_day))
+    # HF featured papers up to the last weekday (an archive silent for ten days is an outage)
+    friday = date(2025, 1, 31)
+    days = {**sample_days(), friday: [paper("2501.09999", "A Quiet Friday", 1, friday)]}
+    app, _, clock = make_core(db, now=at(post_day), source=MemorySource(days))
     publisher = RecordingPublisher()
     app.delivery.register(publisher)
     target = Target("test", "1")

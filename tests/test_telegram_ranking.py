@@ -47,7 +47,8 @@ async def tg():
 
 @pytest.fixture
 async def bot(sqlite_url, hf, tg):
-    settings = make_settings(sqlite_url, hf.base_url, tg)
+    # a reader rating a dozen papers in a row: more than the per-chat burst of HF commands
+    settings = make_settings(sqlite_url, hf.base_url, tg, command_burst=100)
     async with running_bot(settings, Clock(NOW)) as running:
         yield running
 
