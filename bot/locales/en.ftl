@@ -141,6 +141,7 @@ label_authors = Authors
 label_code = Code
 label_project = Project
 label_project_page = Project page
+authors_more = … +{ $count } more
 label_keywords = Keywords
 
 ## Command descriptions (setMyCommands, Discord slash commands)

@@ -117,6 +117,7 @@ label_authors = 저자
 label_code = 코드
 label_project = 프로젝트
 label_project_page = 프로젝트 페이지
+authors_more = … 외 { $count }명
 label_keywords = 키워드
 
 ## Command descriptions (setMyCommands, Discord slash commands)
