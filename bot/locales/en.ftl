@@ -109,7 +109,7 @@ button_unsubscribe = Unsubscribe
 button_style = Style: { $style }
 button_pause = Pause
 button_next_page = More
-no_more = Nothing more to show: /more continues the last list (/today, /date, /top).
+no_more = Nothing more to show: /more continues the last list (/today, /date, /top, /search).
 showing =
     { $count ->
         [one] Showing 1 of { $total }.
