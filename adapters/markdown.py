@@ -47,6 +47,8 @@ def _card(card: Card) -> list[str]:
         lines += [f"Project page: <{link_target(project)}>", ""]
     if keywords := [k for k in (clean_text(k) for k in card.keywords) if k]:
         lines += [f"Keywords: {escape(', '.join(keywords))}", ""]
+    if because := clean_text(card.because):
+        lines += [f"💡 *{escape(because)}*", ""]
     summary = card.summary
     if summary.has_sections:
         lines += [f"- ***{heading}***: {escape(body)}" for heading, body in summary.sections()]

@@ -31,6 +31,8 @@ def _card(card: Card, number: int, full: bool, s: _Style, language: str = "en") 
     authors = shorten_authors(card.authors, max_names=8 if full else 3, language=language)
     if authors:
         lines.append(f"   {t('label_authors', language)}: {s.text(authors)}")
+    if because := clean_text(card.because):
+        lines.append(f"   💡 {s.text(because)}")
     summary = card.summary
     if not full:
         if sentence := gist_line(card):

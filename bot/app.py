@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.alerts import Alerts
 from bot.archive import Archive
+from bot.arxiv import USER_AGENT, ArxivTextSource
 from bot.commands import Commands
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
+from bot.fulltext import FullTextExtracts
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
+from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.ranking import PersonalRanking, Ranker
+from bot.ratings import Ratings
+from bot.reachability import Reachability
+from bot.runtime import Runtime
 from bot.subscriptions import Subscriptions
 from bot.summaries import SummaryService
 
@@ -39,24 +47,26 @@ class App:
     subscriptions: SubscriptionStore
     ledger: DeliveryLedger
     delivery: Delivery
+    reachability: Reachability
     now: Callable[[], datetime]
+    metrics: Metrics
+    alerts: Alerts
+    runtime: Runtime
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    extracts: FullTextExtracts | None = None
     pace: SlotClock = field(default_factory=MemorySlots)  # send slots (shared on PostgreSQL)
 
     async def aclose(self) -> None:
+        await self.alerts.drain()
         await self.summaries.aclose()
+        if self.extracts is not None:
+            await self.extracts.aclose()
         for client in self.clients:
             await client.aclose()
         self.db.dispose()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "apscheduler.executors.default", "apscheduler.scheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+__all__ = ["App", "build_app", "configure_logging", "utc_now"]
 
 
 def build_app(
@@ -78,6 +88,8 @@ def build_app(
     """
     clock = now or utc_now
     db = db or Database.from_url(settings.database_url, migrate=migrate)
+    metrics = Metrics()
+    alerts = Alerts(settings, clock, metrics)
     clients: list[httpx.AsyncClient] = []
     if source is None:
         hf_http = httpx.AsyncClient(
@@ -93,6 +105,7 @@ def build_app(
             page_size=settings.hf_page_size,
             max_retries=settings.hf_max_retries,
             timeout=settings.hf_timeout_seconds,
+            metrics=metrics,
         )
     archive = Archive(db, source, refresh=timedelta(minutes=settings.hf_refresh_minutes))
     if llm is None and settings.llm_enabled:
@@ -104,17 +117,54 @@ def build_app(
             settings.llm_api_key,
             settings.llm_model or "",
             timeout=settings.llm_timeout_seconds,
+            metrics=metrics,
         )
+    extracts = None
+    budget_seconds = 90.0
+    if llm is not None and settings.fulltext:  # the configured model or an injected one
+        arxiv_http = httpx.AsyncClient(
+            timeout=settings.arxiv_timeout_seconds,
+            headers={"User-Agent": USER_AGENT},
+        )
+        clients.append(arxiv_http)
+        arxiv = ArxivTextSource(
+            arxiv_http,
+            settings.arxiv_base_url,
+            delay=settings.arxiv_delay_seconds,
+            timeout=settings.arxiv_timeout_seconds,
+            max_bytes=int(settings.arxiv_max_mb * 1_000_000),
+            max_attempts=settings.arxiv_max_retries,
+        )
+        extracts = FullTextExtracts(db, arxiv, input_tokens=settings.llm_input_tokens, now=clock)
+        # first fetches are paced: a day's papers take about two requests each (HTML redirect)
+        budget_seconds += 2 * settings.arxiv_delay_seconds * settings.default_top_n
     summaries = SummaryService(
         db,
         llm,
         concurrency=settings.llm_concurrency,
         model=settings.llm_model or (llm.model if llm else None),
         now=clock,
+        extracts=extracts,
+        budget_seconds=budget_seconds,
     )
     subscriptions = Subscriptions(db, settings)
+    ranker = Ranker(
+        settings.rank_backend,
+        embeddings_model=settings.rank_embeddings_model,
+        cache_size=settings.rank_cache_size,
+    )
+    ranking = PersonalRanking(Ratings(db), ranker)
     ledger = Ledger(db)
-    commands = Commands(settings, archive, summaries, subscriptions, clock)
+    commands = Commands(
+        settings,
+        archive,
+        summaries,
+        subscriptions,
+        clock,
+        metrics=metrics,
+        alerts=alerts,
+        ranking=ranking,
+    )
     delivery = Delivery(
         archive,
         summaries,
@@ -123,6 +173,18 @@ def build_app(
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
+        metrics=metrics,
+        alerts=alerts,
+        ranking=ranking,
+    )
+    hf = source if isinstance(source, HuggingFaceSource) else None
+    runtime = Runtime(
+        db,
+        delivery,
+        metrics,
+        alerts,
+        clock,
+        last_hf_fetch=lambda: hf.last_success if hf is not None else None,
     )
     for publisher in publishers:
         delivery.register(publisher)
@@ -135,7 +197,12 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         delivery=delivery,
+        reachability=Reachability(subscriptions, alerts, metrics),
         now=clock,
+        metrics=metrics,
+        alerts=alerts,
+        runtime=runtime,
         clients=clients,
+        extracts=extracts,
         pace=make_slots(settings.pace_backend, db),
     )

@@ -220,6 +220,17 @@ def offline_summary(paper: PaperInfo, language: str = "en") -> Summary:
     return Summary(text=text, language=language, source="offline")
 
 
+BECAUSE_TITLE_CHARS = 70
+
+
+def because_line(liked_title: str | None, language: str = "en") -> str | None:
+    """The one short "because you liked …" line under a personally ranked card."""
+    title = clean_text(liked_title)
+    if not title:
+        return None
+    return t("because_liked", language, title=clip(title, BECAUSE_TITLE_CHARS))
+
+
 def same_page(a: str | None, b: str | None) -> bool:
     """Two URLs for the same page (scheme, "www.", case of the host, trailing "/" ignored)."""
     if not a or not b:
@@ -234,7 +245,7 @@ def same_page(a: str | None, b: str | None) -> bool:
     return key(a) == key(b)
 
 
-def build_card(fp: FeaturedPaper, summary: Summary | None = None) -> Card:
+def build_card(fp: FeaturedPaper, summary: Summary | None = None, language: str = "en") -> Card:
     """A card with one link per destination: no project page that repeats the code link,
     at most ``MAX_KEYWORDS`` keywords."""
     paper = fp.paper
@@ -252,6 +263,7 @@ def build_card(fp: FeaturedPaper, summary: Summary | None = None) -> Card:
         keywords=_unique(paper.keywords)[:MAX_KEYWORDS],
         summary=summary if summary is not None else offline_summary(paper),
         day=fp.day,
+        because=because_line(fp.because, language),
     )
 
 

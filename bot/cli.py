@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -26,6 +27,8 @@ from bot.app import App, build_app, configure_logging
 from bot.config import Settings
 from bot.domain import Subscription
 from bot.errors import BadArgument, BotError
+from bot.ranking import RankingUnavailable
+from bot.status import Status
 from bot.subscriptions import SETTINGS as SETTING_SPECS
 
 cli = typer.Typer(
@@ -38,7 +41,9 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 channels_cli = typer.Typer(help="Subscriptions (chats and channels), for operators.")
 summaries_cli = typer.Typer(help="Summaries and their LLM usage.", no_args_is_help=True)
+rank_cli = typer.Typer(help="Personal ranking (👍/👎), measured offline.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(rank_cli, name="rank")
 cli.add_typer(channels_cli, name="channels")
 cli.add_typer(summaries_cli, name="summaries")
 
@@ -83,11 +88,13 @@ def with_app(
     """
     settings = settings or load_settings()
     level = settings.log_level.upper()
-    configure_logging(level if not quiet or level == "DEBUG" else "ERROR")
+    configure_logging(level if not quiet or level == "DEBUG" else "ERROR", settings.log_format)
 
     async def main() -> T:
         try:
             app = build_app(settings)
+        except RankingUnavailable as exc:
+            raise fail(str(exc), 2) from None
         except Exception as exc:  # a bad DATABASE_URL, an unreachable server...
             raise fail(f"cannot open the database {settings.database_url!r}: {exc}", 2) from None
         try:
@@ -262,6 +269,70 @@ def run() -> None:
     with_app(run_bot, settings=settings, quiet=False)
 
 
+# --- operators: health ------------------------------------------------------------------------
+
+
+@cli.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """What the running bot last reported (the facts of /healthz) and the latest morning post.
+
+    Exit code 1 when unhealthy (database unreachable, or no tick for 5 minutes)."""
+    from bot.app import utc_now
+    from bot.db import Database, make_engine
+    from bot.status import gather, render
+
+    settings = load_settings()
+    configure_logging("CRITICAL", settings.log_format)  # the verdict says it, not a traceback
+    try:
+        db = Database.from_url(settings.database_url)  # brings an older schema up to date
+    except Exception:
+        db = Database(make_engine(settings.database_url))  # unreachable: gather says so
+
+    async def main() -> Status:
+        try:
+            return await gather(db, utc_now())
+        finally:
+            db.dispose()
+
+    result = asyncio.run(main())
+    render(result, as_json=as_json)
+    if not result.health.healthy:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def health(
+    url: Annotated[
+        str | None, typer.Option("--url", help="Default: http://HTTP_HOST:HTTP_PORT/healthz")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1)] = 5.0,
+) -> None:
+    """Ask a running bot's /healthz; exit 0 when healthy (for container health checks)."""
+    import urllib.error
+    import urllib.request
+
+    if url is None:
+        settings = load_settings()
+        if not settings.http_port:
+            raise fail("HTTP_PORT=0: the health server is off.", 2)
+        host = settings.http_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{settings.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
+        typer.echo(f"unhealthy (HTTP {exc.code}): {body[:500]}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"no answer from {url}: {exc}") from None
+    typer.echo(f"healthy: {body[:500]}")
+
+
 # --- operators: subscriptions ---------------------------------------------------------------
 
 
@@ -294,6 +365,7 @@ def _row_line(row: Subscription) -> str:
     return (
         f"#{row.id:<4} {row.platform:<9} {where}{title}  {state}  {row.post_time} {row.timezone}"
         f"  lang={row.language} style={row.style} top={row.top_n} minvotes={row.min_votes}"
+        f" rank={row.rank}"
     )
 
 
@@ -322,6 +394,9 @@ def channels_show(sub_id: Annotated[int, typer.Argument(help="Subscription numbe
         deliveries = await app.ledger.records(sub_id)
         lines = [_row_line(row), describe(row, app.settings, "en")]
         lines.append(f"Failures in a row: {row.failure_count}  Last error: {row.last_error or '-'}")
+        if row.failed_days:
+            days = ", ".join(day.isoformat() for day in row.failed_days)
+            lines.append(f"Unreachable on: {days}")
         for d in deliveries[-10:]:
             lines.append(
                 f"  delivery {d.day} {d.status} {d.messages_sent}/{d.messages_total} messages"
@@ -361,7 +436,7 @@ def channels_set(
     value: Annotated[list[str], typer.Argument(help="The new value.")],
 ) -> None:
     """Change one setting of a subscription (same names and values as /settings)."""
-    from bot.subscriptions import parse_flag, parse_setting
+    from bot.subscriptions import RANK_RESET, parse_flag, parse_setting
 
     raw = " ".join(value)
     flag_keys = ("active", "subscribed")
@@ -381,9 +456,12 @@ def channels_set(
         if key.lower() in flag_keys:
             changes: dict[str, object] = {key.lower(): flag}
             if flag:
-                changes.update(failure_count=0, last_error=None)
+                changes.update(failure_count=0, failed_days=(), last_error=None)
             row = await app.subscriptions.save(sub_id, **changes)
         else:
+            if spec.key == "rank" and parsed == RANK_RESET:  # an action: forget the ratings
+                forgotten = await app.commands.ranking.ratings.forget(row.target)
+                return f"Forgot {forgotten} ratings of subscription #{sub_id}."
             row = await app.subscriptions.save(row.id, **{spec.column: parsed})
         return _row_line(row)
 
@@ -405,13 +483,65 @@ def channels_remove(sub_id: Annotated[int, typer.Argument(help="Subscription num
 def summaries_stats(
     days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 14,
 ) -> None:
-    """LLM calls, cache hits and tokens per day."""
-    from bot.summaries import format_stats
+    """Summaries per day and model: from full text, abstract or offline; tokens; est. cost."""
+    from bot.usage import format_usage, usage_report
 
     async def work(app: App) -> str:
-        return format_stats(await app.summaries.stats(days))
+        lines = await usage_report(
+            app.db,
+            days=days,
+            now=app.now(),
+            price_input=app.settings.llm_price_input,
+            price_output=app.settings.llm_price_output,
+        )
+        return format_usage(lines)
 
     typer.echo(with_app(work))
+
+
+@rank_cli.command("eval")
+def rank_eval(
+    ratings: Annotated[
+        Path, typer.Option("--ratings", help="CSV: chat,paper,+1/-1,YYYY-MM-DD (a header is ok).")
+    ],
+) -> None:
+    """Replay a ratings file over the archive (time split): personal ranking vs votes."""
+    from bot.rank_eval import evaluate, format_table, read_ratings
+    from bot.ranking import Ranker
+
+    settings = load_settings()
+    rows = read_ratings_or_fail(ratings, read_ratings)
+    rankers = {"personal (tfidf)": Ranker("tfidf")}
+    note = ""
+    try:
+        rankers["personal (embeddings)"] = Ranker(
+            "embeddings", embeddings_model=settings.rank_embeddings_model
+        )
+    except RankingUnavailable as exc:
+        note = f"personal (embeddings): not available here ({exc})"
+
+    async def work(app: App) -> str:
+        now = app.now()
+        days = {day: await app.archive.day(day, now) for day in sorted({r.day for r in rows})}
+        days = {day: featured for day, featured in days.items() if featured}
+        if not days:
+            raise fail("no stored or fetchable day holds the rated papers", 1)
+        results = await asyncio.to_thread(evaluate, days, rows, rankers)
+        ratings_count = sum(1 for r in rows if r.day in days)
+        head = (
+            f"{ratings_count} ratings by {len({r.chat for r in rows})} chats over {len(days)} "
+            "days; train on ratings before each day, rank that day's papers"
+        )
+        return "\n".join([head, "", format_table(results), *([note] if note else [])])
+
+    typer.echo(with_app(work, settings=settings))
+
+
+def read_ratings_or_fail(path: Path, reader: Callable[[Path], T]) -> T:
+    try:
+        return reader(path)
+    except BotError as exc:
+        raise fail(str(exc), 2) from None
 
 
 def main() -> None:

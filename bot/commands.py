@@ -5,25 +5,32 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.alerts import Alerts
 from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card, hf_day_url
 from bot.config import Settings
 from bot.domain import Button, Card, FeaturedPaper, Reply, Subscription, Target
 from bot.errors import BadArgument, BotError, NotAllowed, NotFound, SourceUnavailable
 from bot.i18n import COMMAND_DESCRIPTIONS, catalogue_language, t
+from bot.metrics import Metrics
 from bot.ports import SubscriptionStore
-from bot.subscriptions import describe
+from bot.ranking import PersonalRanking, window
+from bot.ratings import DISLIKE, LIKE, Ratings
+from bot.subscriptions import RANK_RESET, describe
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
 
 MAX_ARGUMENT = 200
 MAX_TOP = 50
+MAX_FOR_YOU = 20
+RATINGS_SHOWN = 30
 _COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
 _ARXIV_ID = re.compile(
     r"^(?:arxiv:|(?:https?://)?(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/)?"
@@ -156,6 +163,14 @@ def paginate(featured: Sequence[FeaturedPaper], offset: int, size: int, command:
     return Page(items=items, offset=offset, total=total, more=more)
 
 
+def rate_buttons(arxiv_id: str, language: str) -> list[Button]:
+    """👍/👎 under a paper: they run /like and /dislike, so every platform shares them."""
+    return [
+        Button(t("button_like", language), command=f"/like {arxiv_id}"),
+        Button(t("button_dislike", language), command=f"/dislike {arxiv_id}"),
+    ]
+
+
 class Commands:
     """/today /date /top /search /paper /help /start /subscribe /unsubscribe /settings."""
 
@@ -168,6 +183,10 @@ class Commands:
         "subscribe",
         "unsubscribe",
         "settings",
+        "like",
+        "dislike",
+        "ratings",
+        "foryou",
         "help",
     )
 
@@ -178,12 +197,19 @@ class Commands:
         summaries: SummaryService,
         subscriptions: SubscriptionStore,
         now: Callable[[], datetime],
+        *,
+        metrics: Metrics | None = None,
+        alerts: Alerts | None = None,
+        ranking: PersonalRanking | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.alerts = alerts
         self.archive = archive
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.now = now
+        self.ranking = ranking or PersonalRanking(Ratings(archive.db))
         self._handlers: dict[str, Callable[[str, ChatContext, str], Awaitable[Reply]]] = {
             "today": self._today,
             "date": self._date,
@@ -195,6 +221,10 @@ class Commands:
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
             "settings": self._settings,
+            "like": self._like,
+            "dislike": self._dislike,
+            "ratings": self._ratings,
+            "foryou": self._foryou,
         }
 
     def describe(self, language: str = "en") -> list[tuple[str, str]]:
@@ -224,6 +254,7 @@ class Commands:
         handler = self._handlers.get(name.lower())
         if handler is None:
             return Reply(text=t("unknown_command", language, name=name[:32]), is_error=True)
+        began = time.monotonic()
         try:
             reply = await handler(args.strip(), ctx, language)
             # the renderers' own labels follow the chat (a /settings language change included)
@@ -233,16 +264,26 @@ class Commands:
             return Reply(text=t("source_down", language), is_error=True)
         except BotError as exc:
             return Reply(text=str(exc), is_error=True)
-        except Exception:
+        except Exception as exc:
             log.exception("command /%s failed", name)
+            self.alert_exception(f"/{name} ({ctx.platform})", exc)
             return Reply(text=t("internal_error", language), is_error=True)
+        finally:
+            self.metrics.command_seconds.labels(name.lower()).observe(time.monotonic() - began)
+
+    def alert_exception(self, where: str, exc: BaseException) -> None:
+        """Tell the operators (one alert per hour), without delaying the user's answer."""
+        if self.alerts is not None:
+            error = f"{type(exc).__name__}: {exc}"
+            text = self.alerts.text("alert_exception", where=where, error=error)
+            self.alerts.fire("exception", text)
 
     # --- reading commands -------------------------------------------------------------
 
     async def cards(self, featured: Sequence[FeaturedPaper], language: str) -> tuple[Card, ...]:
         """Cards with whatever summaries are cached (never waits for an LLM)."""
         cached = await self.summaries.cached([fp.paper for fp in featured], language)
-        return tuple(build_card(fp, cached.get(fp.paper.arxiv_id)) for fp in featured)
+        return tuple(build_card(fp, cached.get(fp.paper.arxiv_id), language) for fp in featured)
 
     async def page_size(self, ctx: ChatContext) -> int:
         """How many papers a page shows in this chat: its ``top`` setting."""
@@ -297,6 +338,10 @@ class Commands:
         featured = await self.archive.day(day, now)
         if not featured:
             return Reply(text=t("no_papers_day", language, day=day.isoformat()), day=day)
+        row = await self.subscriptions.get(ctx.target)
+        featured = await self.ranking.order_for_chat(featured, row)
+        if row is not None and row.rank == "personal":
+            intro_key = "today_intro_personal"
         intro = t(intro_key, language, count=len(featured), day=day.isoformat())
         if day > latest_settled_day(now):
             intro = t("day_not_finished", language, day=day.isoformat()) + "\n" + intro
@@ -373,15 +418,95 @@ class Commands:
         if featured is None:
             raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
         summaries, reasons = await self.summaries.summarize_report([featured.paper], language)
-        card = build_card(featured, summaries.get(featured.paper.arxiv_id))
+        card = build_card(featured, summaries.get(featured.paper.arxiv_id), language)
         reason = reasons.get(featured.paper.arxiv_id)
         if reason and not (reason == "no_model" and catalogue_language(language) == "en"):
             card = dataclasses.replace(card, note=t("summary_fallback", language, reason=reason))
         # the card links its Hugging Face page once, in its head; no button repeats it
         buttons = [Button(t("button_arxiv", language), url=card.arxiv_url)]
+        buttons += rate_buttons(card.arxiv_id, language)
         if card.day is not None:
             buttons.append(Button(t("button_more", language), command=f"/date {card.day}"))
         return Reply(cards=(card,), style="cards", day=card.day, buttons=tuple(buttons))
+
+    # --- ratings and personal ranking -------------------------------------------------------
+
+    async def _like(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        return await self._rate(args, ctx, language, LIKE)
+
+    async def _dislike(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        return await self._rate(args, ctx, language, DISLIKE)
+
+    async def _rate(self, args: str, ctx: ChatContext, language: str, value: int) -> Reply:
+        """One member's vote for this chat (changeable); every member of a group counts."""
+        if not args:
+            raise BadArgument(t("like_usage", language))
+        arxiv_id = parse_arxiv_id(args, language)
+        featured = await self.archive.paper(arxiv_id)
+        if featured is None:
+            raise NotFound(t("paper_not_found", language, arxiv_id=arxiv_id))
+        ratings = self.ranking.ratings
+        changed = await ratings.rate(ctx.target, ctx.user_id, arxiv_id, value)
+        title = featured.paper.title
+        if not changed:
+            return Reply(text=t("rating_unchanged", language, title=title), private=True)
+        count = len(await ratings.profile(ctx.target))
+        key = "liked" if value == LIKE else "disliked"
+        return Reply(text=t(key, language, title=title, count=count), private=True)
+
+    async def _ratings(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        rated = await self.ranking.ratings.rated(ctx.target)
+        if not rated:
+            return Reply(text=t("ratings_empty", language))
+        lines = [
+            t(
+                "ratings_intro",
+                language,
+                count=len(rated),
+                likes=sum(1 for r in rated if r.score > 0),
+                dislikes=sum(1 for r in rated if r.score < 0),
+            )
+        ]
+        for item in rated[:RATINGS_SHOWN]:
+            marks = []
+            if item.likes:
+                marks.append("👍" + (f"×{item.likes}" if item.likes > 1 else ""))
+            if item.dislikes:
+                marks.append("👎" + (f"×{item.dislikes}" if item.dislikes > 1 else ""))
+            lines.append(f"{' '.join(marks)} {item.paper.title} ({item.paper.arxiv_id})")
+        if len(rated) > RATINGS_SHOWN:
+            lines.append(t("ratings_more", language, count=len(rated) - RATINGS_SHOWN))
+        return Reply(title=t("ratings_title", language), text="\n".join(lines))
+
+    async def _foryou(self, args: str, ctx: ChatContext, language: str) -> Reply:
+        n = 5
+        if args:
+            value = args.split()[0]
+            if len(args.split()) > 1 or not value.isdigit() or not 1 <= int(value) <= MAX_FOR_YOU:
+                raise BadArgument(t("foryou_usage", language, max=MAX_FOR_YOU, value=args[:40]))
+            n = int(value)
+        now = self.now()
+        try:
+            end = await self.archive.todays_digest_date(now)
+        except SourceUnavailable:
+            stored = await self.archive.stored_days()
+            if not stored:
+                raise
+            end = stored[-1]
+        start, end = window(end)
+        row = await self.subscriptions.get(ctx.target)
+        include = row.include_keywords if row else ()
+        featured = await self.ranking.for_you(ctx.target, include, end, n)
+        if featured is None:
+            return Reply(text=t("foryou_cold", language))
+        if not featured:
+            return Reply(text=t("foryou_empty", language, start=start, end=end))
+        return Reply(
+            title=t("foryou_title", language),
+            text=t("foryou_intro", language, count=len(featured), start=start, end=end),
+            cards=await self.cards(featured, language),
+            style="compact",
+        )
 
     async def _help(self, args: str, ctx: ChatContext, language: str) -> Reply:
         return Reply(text=t("help", language))
@@ -454,6 +579,9 @@ class Commands:
             raise BadArgument(t("settings_help", language))
         await self.require_admin(ctx, language)
         name, stored = await self.subscriptions.set(ctx.target, key, value, language)
+        if name == "rank" and stored == RANK_RESET:
+            forgotten = await self.ranking.ratings.forget(ctx.target)
+            return Reply(text=t("rank_reset", language, count=forgotten))
         if name == "language":
             language = str(stored)
         shown_value = stored

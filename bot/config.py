@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     default_style: str = "compact"
     default_top_n: int = 10
     catchup_hours: int = 12
+    # a chat that cannot be reached on this many different digest days is deactivated
+    deactivate_after_failed_days: int = Field(default=3, ge=1, le=60)
     delivery_concurrency: int = 8
 
     # Telegram
@@ -70,11 +72,32 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = 60.0
     llm_concurrency: int = 4
+    # the summariser's input: the paper's own text from arXiv, within a token budget
+    llm_input_tokens: int = Field(default=6000, ge=1000, le=1_000_000)
+    # USD (or any currency) per million tokens, for the estimated cost in `summaries stats`
+    llm_price_input: float | None = Field(default=None, ge=0)
+    llm_price_output: float | None = Field(default=None, ge=0)
+    fulltext: bool = True
+    arxiv_base_url: str = "https://arxiv.org"
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=600)
+    arxiv_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    arxiv_max_retries: int = Field(default=3, ge=1, le=10)
+    arxiv_max_mb: float = Field(default=20.0, gt=0, le=1000)
+
+    # personal ranking (/settings rank personal)
+    rank_backend: Literal["tfidf", "embeddings"] = "tfidf"
+    rank_embeddings_model: str | None = None
+    rank_cache_size: int = Field(default=256, ge=1, le=100_000)
 
     # operators
     bot_admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     tick_seconds: int = 60
+
+    # the operator's HTTP server: /healthz and /metrics (HTTP_PORT=0 turns it off)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
 
     # several instances (see README, "Running more than one")
     instance_id: str | None = Field(default=None, max_length=128)  # None: the host name

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.alerts import Alerts
 from bot.archive import Archive
 from bot.cards import build_card
 from bot.domain import Card, FeaturedPaper, PaperInfo, Reply, Style, Subscription, Target
 from bot.errors import SourceUnavailable
 from bot.i18n import t
+from bot.metrics import Metrics
 from bot.ports import (
     ChatMoved,
     ChatUnreachable,
@@ -31,6 +34,8 @@ from bot.ports import (
     SubscriptionStore,
     ThreadGone,
 )
+from bot.ranking import PersonalRanking
+from bot.ratings import Ratings
 from bot.schedule import Due, due_period
 from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
@@ -51,6 +56,16 @@ class TickReport:
     deactivated: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     renders: int = 0
+    postponed: str | None = None  # why the post waits (Hugging Face unreachable)
+    seconds: float = 0.0
+
+    def log_line(self) -> str:
+        """The delivery log's one line per tick that did something."""
+        line = (
+            f"morning post {self.day}: {self.due} chats, {len(self.delivered)} done, "
+            f"{len(self.failed)} failed, {len(self.deactivated)} deactivated, {self.seconds:.0f} s"
+        )
+        return line + (f" ({len(self.skipped)} held elsewhere)" if self.skipped else "")
 
 
 def is_due(sub: Subscription, now: datetime, catchup: timedelta) -> bool:
@@ -119,8 +134,14 @@ class Delivery:
         *,
         catchup: timedelta = timedelta(hours=12),
         concurrency: int = 8,
+        metrics: Metrics | None = None,
+        alerts: Alerts | None = None,
+        ranking: PersonalRanking | None = None,
     ) -> None:
         self.archive = archive
+        self.metrics = metrics or Metrics()
+        self.alerts = alerts
+        self.ranking = ranking or PersonalRanking(Ratings(archive.db))
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.ledger = ledger
@@ -136,6 +157,7 @@ class Delivery:
         """Deliver everything due at ``now``. Safe to call as often as you like."""
         now = now or self.now()
         report = TickReport()
+        began = time.monotonic()
         candidates = [
             row
             for row in await self.subscriptions.deliverable(set(self.publishers))
@@ -149,6 +171,10 @@ class Delivery:
             featured = await self.archive.day(day, now)
         except SourceUnavailable as exc:
             log.warning("morning post postponed, source unavailable: %s", exc)
+            report.postponed = str(exc)
+            if self.alerts is not None:
+                text = self.alerts.text("alert_source_down", reason=exc)
+                await self.alerts.alert("source_down", text)
             return report
         report.day = day
         plans = []  # (subscription, the digest due for it: daily, weekly or monthly)
@@ -168,7 +194,7 @@ class Delivery:
                 windows[window] = await self.archive.top(
                     MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
                 )
-            shown[row.id or 0] = shown_papers(windows[window], row)
+            shown[row.id or 0] = await self.shown_for_chat(windows[window], row)
         needed: dict[str, dict[str, PaperInfo]] = {}
         for row, _ in plans:
             if shows_summaries(row):
@@ -183,12 +209,17 @@ class Delivery:
 
         async def deliver(row: Subscription, plan: Due) -> None:
             made = summaries.get(row.language, {}) if shows_summaries(row) else {}
-            cards = [build_card(fp, made.get(fp.paper.arxiv_id)) for fp in shown[row.id or 0]]
+            cards = [
+                build_card(fp, made.get(fp.paper.arxiv_id), row.language)
+                for fp in shown[row.id or 0]
+            ]
             async with gate:  # the platforms' rate limiters pace what this lets through
                 await self._deliver(row, plan.key, now, cards, renders, report, plan)
 
         await asyncio.gather(*(deliver(row, plan) for row, plan in plans))
         report.renders = len(renders)
+        report.seconds = time.monotonic() - began
+        log.info("%s", report.log_line())
         return report
 
     async def _prepare_summaries(self, now: datetime) -> None:
@@ -208,10 +239,32 @@ class Delivery:
             featured = await self.archive.day(day, now)
         except SourceUnavailable:
             return
-        for language, papers in sorted(summaries_needed(featured, rows).items()):
+        needed: dict[str, dict[str, PaperInfo]] = {}
+        for row in rows:  # each chat's top N in its own order (rank personal)
+            for fp in await self.shown_for_chat(featured, row):
+                needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
+        for language, by_id in sorted(needed.items()):
+            papers = list(by_id.values())
             made = await self.summaries.prepare(papers, language)
             if made:
                 log.info("prepared %d %s summaries for %s", made, language, day)
+
+    async def ordered_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers in this chat's order (``rank personal``: what it likes first, each marked
+        with the liked paper it is most like); its filters and top N are taken after that."""
+        try:
+            return await self.ranking.order_for_chat(featured, row)
+        except Exception:  # a chat's ranking never holds up its post: most voted first then
+            log.exception("ranking for subscription %s failed", row.id)
+            return list(featured)
+
+    async def shown_for_chat(
+        self, featured: Sequence[FeaturedPaper], row: Subscription
+    ) -> list[FeaturedPaper]:
+        """The papers a chat is shown, in its order: personal order first, then its top N."""
+        return shown_papers(await self.ordered_for_chat(featured, row), row)
 
     def _render(
         self,
@@ -227,11 +280,12 @@ class Delivery:
         ``cards`` are the chat's selection already (``shown_papers``)."""
         chosen = list(cards)
         style: Style = "cards" if row.style == "cards" else "compact"
-        ids = tuple(c.arxiv_id for c in chosen)
+        ids = tuple((c.arxiv_id, c.because) for c in chosen)
         note = not chosen and row.empty_note
+        intro = "today_intro_personal" if row.rank == "personal" else "today_intro"
         periodic = plan is not None and plan.period != "daily"
         window = (plan.period, plan.start, plan.end) if plan is not None and periodic else None
-        key = (publisher.platform, day, window, row.language, style, ids, note)
+        key = (publisher.platform, day, window, row.language, style, ids, note, intro)
         if key not in renders:
             if chosen and plan is not None and periodic:
                 dates = {"start": plan.start.isoformat(), "end": plan.end.isoformat()}
@@ -246,7 +300,7 @@ class Delivery:
             elif chosen:
                 reply = Reply(
                     title=t("today_title", row.language, day=day.isoformat()),
-                    text=t("today_intro", row.language, count=len(chosen), day=day.isoformat()),
+                    text=t(intro, row.language, count=len(chosen), day=day.isoformat()),
                     cards=tuple(chosen),
                     style=style,
                     day=day,
@@ -317,25 +371,51 @@ class Delivery:
                 sent += 1
                 await self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
         except ChatUnreachable as exc:
-            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
-            report.failed.append(sub_id)
-            if await self.subscriptions.record_failure(sub_id, str(exc)):
+            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
+            if await self.subscriptions.record_failure(sub_id, str(exc), day):
                 report.deactivated.append(sub_id)
+                self.metrics.deactivated.labels(row.platform).inc()
                 log.warning("subscription %s deactivated: %s", sub_id, exc)
                 await self._tell_deactivated(publisher, target)
+                await self._alert_deactivated(target, str(exc))
             return
         except DeliveryError as exc:
-            await self.ledger.finish(delivery_id, "failed", str(exc), total=len(messages))
-            report.failed.append(sub_id)
-            log.warning("delivery to subscription %s failed: %s", sub_id, exc)
+            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
             return
         except Exception as exc:  # one chat never holds up the others
             log.exception("delivery to subscription %s failed", sub_id)
             error = f"{type(exc).__name__}: {exc}"
-            await self.ledger.finish(delivery_id, "failed", error, total=len(messages))
-            report.failed.append(sub_id)
+            await self._failed(delivery_id, sub_id, target, day, error, len(messages), report)
             return
         await self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
         await self.ledger.finish(delivery_id, "done")
         await self.subscriptions.record_success(sub_id)
         report.delivered.append(sub_id)
+        self.metrics.deliveries.labels(day.isoformat(), "done").inc()
+
+    async def _failed(
+        self,
+        delivery_id: int,
+        sub_id: int,
+        target: Target,
+        day: date,
+        error: str,
+        total: int,
+        report: TickReport,
+    ) -> None:
+        """The ledger row fails (retried at a later tick); one WARNING line says why."""
+        await self.ledger.finish(delivery_id, "failed", error, total=total)
+        report.failed.append(sub_id)
+        self.metrics.deliveries.labels(day.isoformat(), "failed").inc()
+        where = f"{target.platform} chat {target.chat_id}"
+        where += f" thread {target.thread_id}" if target.thread_id else ""
+        log.warning("morning post %s to subscription %s (%s) failed: %s", day, sub_id, where, error)
+
+    async def _alert_deactivated(self, target: Target, reason: str) -> None:
+        if self.alerts is None:
+            return
+        chat = target.chat_id + (f" (thread {target.thread_id})" if target.thread_id else "")
+        text = self.alerts.text(
+            "alert_deactivated", platform=target.platform, chat=chat, reason=reason
+        )
+        await self.alerts.alert("deactivated", text)

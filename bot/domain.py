@@ -43,6 +43,7 @@ class FeaturedPaper:
     paper: PaperInfo
     votes: int = 0
     comments: int = 0
+    because: str | None = None  # personal ranking: the title of the liked paper it is most like
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class Summary:
     text: str | None = None
     language: str = "en"
     source: Literal["offline", "llm"] = "offline"
+    # what an LLM summary was made from: "fulltext" (the paper's own text) or "abstract"
+    based_on: str | None = None
+    # made from the abstract only because the paper's text was unavailable for now: not
+    # cached in the database (see SummaryService), so a later call uses the full text
+    provisional: bool = False
 
     @property
     def has_sections(self) -> bool:
@@ -85,6 +91,7 @@ class Card:
     keywords: tuple[str, ...] = ()
     summary: Summary = field(default_factory=Summary)
     day: date | None = None
+    because: str | None = None  # one short localised line: "Because you liked …"
     note: str | None = None  # one short line about the summary (e.g. why it is the English one)
 
     @property
@@ -134,6 +141,7 @@ class Reply:
     day: date | None = None
     buttons: tuple[Button, ...] = ()
     is_error: bool = False
+    private: bool = False  # only the person who asked needs to see it (a button's answer)
     start: int = 1  # the number of the first card (a later page goes on counting)
     item_label: str | None = None  # a word for each compact item's button ("Summarise")
     language: str = "en"  # of the renderers' own labels ("Authors", "Code"...)
@@ -147,6 +155,41 @@ class Target:
     platform: str
     chat_id: str
     thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TextSection:
+    """One top-level section of a paper's own text: its heading, paragraphs, table captions."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """A paper's text as parsed from arXiv (HTML or PDF): reading order, no references."""
+
+    arxiv_id: str
+    format: Literal["html", "pdf"]
+    abstract: str
+    sections: tuple[TextSection, ...]
+
+
+@dataclass(frozen=True)
+class PaperExtract:
+    """What the summariser gets besides the abstract: a budgeted extract of the body, or none.
+
+    ``source`` is "fulltext" when ``text`` holds the extract, "abstract" when the paper's text
+    could not be had (or full text is off) and the model sees the abstract only.
+    """
+
+    text: str = ""
+    source: Literal["fulltext", "abstract"] = "abstract"
+    abstract: str = ""
+    # False when the text could not be had *for now* (arXiv down): a summary made from the
+    # abstract then is provisional, and is made again once the text can be fetched
+    final: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,11 +214,13 @@ class Subscription:
     exclude_keywords: tuple[str, ...] = ()
     empty_note: bool = False
     paused: bool = False
+    rank: str = "votes"  # votes | personal
     digest_period: str = "daily"  # daily | weekly | monthly (bot/schedule.py)
     weekday: str = "mon"  # the weekly digest's day
     subscribed: bool = False
     active: bool = True
     failure_count: int = 0
+    failed_days: tuple[date, ...] = ()  # digest days it could not be reached, since a success
     last_error: str | None = None
 
     @property

@@ -27,6 +27,7 @@ from tenacity import (
 
 from bot.domain import FeaturedPaper, PaperInfo
 from bot.errors import SourceUnavailable
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class HuggingFaceSource:
         timeout: float = 20,
         max_wait: float = 60,
         sleep: Sleep = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -79,6 +81,8 @@ class HuggingFaceSource:
         self.max_wait = max_wait  # never wait longer than this between attempts
         self.sleep = sleep  # injectable so tests never sleep for real
         self._backoff = wait_exponential_jitter(initial=1, max=max_wait, jitter=1)
+        self.metrics = metrics or Metrics()
+        self.last_success: datetime | None = None  # for /healthz: the last answer we could use
 
     # --- PaperSource --------------------------------------------------------------------------
 
@@ -129,11 +133,18 @@ class HuggingFaceSource:
             reraise=True,
         )
         try:
-            return await retrying(self._get_once, path, params, what, none_on_404)
+            result: Any = await retrying(self._get_once, path, params, what, none_on_404)
         except _Retryable as exc:
+            self.metrics.hf_requests.labels("error").inc()
             attempts = self.max_retries + 1
             tries = f" (tried {attempts} times)" if attempts > 1 else ""
             raise SourceUnavailable(f"{exc.problem}{tries}. {exc.advice}") from exc
+        except SourceUnavailable:
+            self.metrics.hf_requests.labels("error").inc()
+            raise
+        self.metrics.hf_requests.labels("ok").inc()
+        self.last_success = datetime.now(UTC)
+        return result
 
     async def _get_once(
         self, path: str, params: dict[str, str], what: str, none_on_404: bool
@@ -172,6 +183,7 @@ class HuggingFaceSource:
     def _decode(self, response: httpx.Response, what: str, none_on_404: bool) -> Any:
         status = response.status_code
         if status == 429:
+            self.metrics.rate_limited.labels("huggingface").inc()
             retry_after = _retry_after(response.headers)
             wait = f" for {retry_after:g} s" if retry_after is not None else ""
             problem = f"Hugging Face is rate limiting us (HTTP 429{wait}) while fetching {what}"

@@ -26,6 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.metrics import Metrics
 from bot.prompts import PARTS, build_messages
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class LlmClient:
         max_retry_after: float = 20.0,
         temperature: float = 0.2,
         sleep: Sleep | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
@@ -148,10 +150,16 @@ class LlmClient:
         self.max_retry_after = max_retry_after
         self.temperature = temperature
         self._sleep = sleep
+        self.metrics = metrics or Metrics()
 
-    async def summarize(self, title: str, abstract: str, language: str) -> LlmAnswer:
-        """The three parts for one paper in ``language``; raises ``LlmError``."""
-        return await self.complete(build_messages(title, abstract, language))
+    async def summarize(
+        self, title: str, abstract: str, language: str, body: str | None = None
+    ) -> LlmAnswer:
+        """The three parts for one paper in ``language``; raises ``LlmError``.
+
+        ``body``: an extract of the paper's own text (full-text summaries), or None.
+        """
+        return await self.complete(build_messages(title, abstract, language, body))
 
     async def complete(self, messages: list[dict[str, str]]) -> LlmAnswer:
         """One JSON-mode chat completion, retried on 429/5xx; raises ``LlmError``."""
@@ -165,10 +173,18 @@ class LlmClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._post(messages)
+                    answer = await self._post(messages)
+                    self.metrics.llm_calls.labels("ok").inc()
+                    self.metrics.llm_tokens.labels("prompt").inc(answer.usage.prompt_tokens)
+                    self.metrics.llm_tokens.labels("completion").inc(answer.usage.completion_tokens)
+                    return answer
         except _Retryable as exc:
+            self.metrics.llm_calls.labels("error").inc()
             kind = "rate_limited" if exc.status == 429 else "server_error"
             raise LlmError(kind, f"{exc} (after {self.max_attempts} attempts)") from exc
+        except LlmError:
+            self.metrics.llm_calls.labels("error").inc()
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
@@ -199,6 +215,8 @@ class LlmClient:
 
         status = response.status_code
         if status == 429 or status >= 500:
+            if status == 429:
+                self.metrics.rate_limited.labels("llm").inc()
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             log.warning("LLM answered %s; retry after %s", status, retry_after)
             raise _Retryable(status, _error_message(response), retry_after)

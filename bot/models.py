@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -85,11 +86,15 @@ class SubscriptionRow(SQLModel, table=True):
     )
     empty_note: bool = False
     paused: bool = False
+    rank: str = Field(default="votes", max_length=16)  # votes | personal
     digest_period: str = Field(default="daily", max_length=16)  # daily | weekly | monthly
     weekday: str = Field(default="mon", max_length=3)  # the weekly digest's day: mon..sun
     subscribed: bool = True
     active: bool = True
     failure_count: int = 0
+    # the digest days (ISO dates) on which the chat could not be reached since its last
+    # success; DEACTIVATE_AFTER_FAILED_DAYS of them deactivate it (bot/subscriptions.py)
+    failed_days: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -114,6 +119,26 @@ class DeliveryRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+class RatingRow(SQLModel, table=True):
+    """One member's 👍 (+1) or 👎 (-1) on a paper, for one chat; changing it overwrites it."""
+
+    __tablename__ = "rating"
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "chat_id", "thread_id", "user_id", "arxiv_id", name="uq_rating_vote"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    thread_id: str = Field(default="", max_length=64)
+    user_id: str = Field(default="", max_length=64)
+    arxiv_id: str = Field(foreign_key="paper.arxiv_id", index=True, max_length=32)
+    value: int  # +1 or -1
+    rated_at: datetime = Field(default_factory=utcnow)
+
+
 class SummaryRow(SQLModel, table=True):
     """An LLM summary, cached once per (paper, language, prompt version, model)."""
 
@@ -131,6 +156,8 @@ class SummaryRow(SQLModel, table=True):
     technical_details: str
     performance_highlights: str
     created_at: datetime = Field(default_factory=utcnow)
+    # the model's input: "fulltext" (an extract of the paper) or "abstract"; NULL before v2
+    based_on: str | None = Field(default=None, max_length=16)
 
 
 class LlmUsageRow(SQLModel, table=True):
@@ -147,6 +174,36 @@ class LlmUsageRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    # for calls: what the summary was made from ("fulltext" or "abstract")
+    based_on: str | None = Field(default=None, max_length=16)
+
+
+class PaperExtractRow(SQLModel, table=True):
+    """A paper's budgeted full-text extract, fetched from arXiv once, for every language.
+
+    ``status`` is ``html`` or ``pdf`` (where the text came from) or ``unavailable`` (arXiv has
+    neither: the abstract is used and arXiv is not asked again). Passing failures are not stored.
+    """
+
+    __tablename__ = "paper_extract"
+
+    arxiv_id: str = Field(primary_key=True, foreign_key="paper.arxiv_id", max_length=32)
+    status: str = Field(max_length=16)
+    extract: str = ""
+    abstract: str = ""
+    tokens: int = 0  # estimate_tokens(extract)
+    budget: int = 0  # the token budget the extract was built for
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class RuntimeStateRow(SQLModel, table=True):
+    """What a running bot last reported about itself (for ``dailypapers status``), by key."""
+
+    __tablename__ = "runtime_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class InstanceRow(SQLModel, table=True):

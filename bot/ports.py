@@ -9,7 +9,9 @@ from typing import Any, Protocol
 from bot.domain import (
     DeliveryRecord,
     FeaturedPaper,
+    PaperExtract,
     PaperInfo,
+    PaperText,
     Reply,
     Subscription,
     Summary,
@@ -29,6 +31,26 @@ class Summarizer(Protocol):
     """Turns papers into summaries in one language; never raises for a single paper."""
 
     async def summarize(self, papers: Sequence[PaperInfo], language: str) -> dict[str, Summary]: ...
+
+
+class PaperTextError(Exception):
+    """A paper's text could not be had right now (network, 5xx, too large): try again later."""
+
+
+class PaperTextSource(Protocol):
+    """Where a paper's own text comes from (arXiv in production, a loopback fake in tests).
+
+    ``fetch`` returns None when the source has no text for the paper (a lasting answer, e.g.
+    404 for both HTML and PDF) and raises ``PaperTextError`` for a passing failure.
+    """
+
+    async def fetch(self, arxiv_id: str) -> PaperText | None: ...
+
+
+class ExtractProvider(Protocol):
+    """The summariser's input beyond the abstract; never raises (falls back to the abstract)."""
+
+    async def extract(self, paper: PaperInfo) -> PaperExtract: ...
 
 
 class Publisher(Protocol):
@@ -74,11 +96,25 @@ class SubscriptionStore(Protocol):
 
     async def remove(self, sub_id: int) -> None: ...
 
-    async def record_failure(self, sub_id: int, error: str) -> bool: ...
+    async def record_failure(self, sub_id: int, error: str, day: date | None = None) -> bool:
+        """The chat could not be reached delivering ``day``; True when it got deactivated."""
+        ...
 
     async def record_success(self, sub_id: int) -> None: ...
 
-    async def move(self, sub_id: int, new_chat_id: str) -> Subscription: ...
+    async def move(self, sub_id: int, new_chat_id: str) -> Subscription:
+        """Follow a chat to its new id, merging into a subscription already there.
+
+        Raises ``ChatMerged`` when that subscription carries the day being delivered.
+        """
+        ...
+
+    async def set_reachable(
+        self, target: Target, reachable: bool, reason: str
+    ) -> list[Subscription]:
+        """The platform says the bot left/was blocked (False) or is back (True); returns
+        the subscriptions that were deactivated or reactivated."""
+        ...
 
 
 class DeliveryLedger(Protocol):
@@ -113,6 +149,18 @@ class ChatMoved(DeliveryError):
     def __init__(self, new_chat_id: str, message: str = "chat moved") -> None:
         super().__init__(message)
         self.new_chat_id = new_chat_id
+
+
+class ChatMerged(DeliveryError):
+    """The chat moved onto one with its own subscription, which carries this day already.
+
+    The moving subscription is retired; its delivery in flight stops (the survivor's own
+    ledger entry sends the digest once, or already did).
+    """
+
+    def __init__(self, survivor_id: int, message: str) -> None:
+        super().__init__(message)
+        self.survivor_id = survivor_id
 
 
 class ThreadGone(DeliveryError):

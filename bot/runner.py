@@ -1,4 +1,4 @@
-"""``dailypapers run``: every configured platform and the clock, in one process.
+"""``dailypapers run``: every platform, the clock and /healthz + /metrics, in one process.
 
 Several processes may run on one PostgreSQL database. Each connects every platform for
 sending, registers itself (identity and heartbeat, ``bot/instances.py``) and delivers; the
@@ -15,14 +15,16 @@ import hashlib
 import logging
 import signal
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.app import App
 from bot.clock import Ticker
+from bot.db import is_sqlite
 from bot.errors import PlatformUnavailable
 from bot.instances import Instances, Leadership, Leases
 from bot.single_process import one_process_per_sqlite_file
+from bot.web import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,13 @@ class Adapter(Protocol):
     async def stop_receiving(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    # connectivity, for /healthz and the platform-down alert (bot/runtime.py)
+    def connected(self) -> bool: ...
+
+    def down_since(self) -> datetime | None: ...
+
+    async def probe(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,8 @@ class Heartbeat:
 
 
 async def run_bot(app: App, stop: asyncio.Event | None = None) -> None:
-    """Connect adapters, take up the roles this instance can get, tick, until a signal."""
+    """Serve /healthz and /metrics, connect adapters (publishers for the morning post and the
+    operator alerts), take up the roles this instance can get, tick, until SIGTERM/SIGINT."""
     with one_process_per_sqlite_file(app.settings.database_url):
         await _run(app, stop or asyncio.Event())
 
@@ -146,9 +156,21 @@ async def _run(app: App, stop: asyncio.Event) -> None:
     await instances.register()
     connected: list[Adapter] = []
     roles: list[Leadership] = []
-    ticker = Ticker(app.delivery.tick, seconds=settings.tick_seconds)
+    ticker = Ticker(app.runtime.tick, seconds=settings.tick_seconds)
+    # off the loop, while the adapters connect (a one-shot CLI command never pays it)
+    warming = asyncio.create_task(asyncio.to_thread(app.commands.ranking.ranker.warm_up))
     heartbeat = Heartbeat(instances, roles, settings.heartbeat_seconds)
+    server = OpsServer(app.runtime, settings.http_host, settings.http_port)
+    app.runtime.started_at = app.now()
+    app.runtime.instance = instances.id
+    role_of: dict[str, Leadership] = {}
+    if not is_sqlite(app.db.engine):  # SQLite allows one process per file: no one to lead
+        app.runtime.leadership = lambda: {
+            name: "leading" if role.leading else "standby" for name, role in role_of.items()
+        }
     try:
+        if settings.http_port:
+            await server.start()
         for platform in make_adapters(app):
             await connect(platform)
             adapter = platform.adapter
@@ -156,6 +178,8 @@ async def _run(app: App, stop: asyncio.Event) -> None:
             publisher = getattr(adapter, "publisher", None)
             if publisher is not None:
                 app.delivery.register(publisher)
+                app.alerts.register(publisher)
+            app.runtime.watch(platform.name.lower(), adapter)
             if adapter.needs_leader:
                 role = Leadership(
                     leases,
@@ -170,6 +194,7 @@ async def _run(app: App, stop: asyncio.Event) -> None:
                 except Exception as exc:
                     raise unavailable(platform, exc) from None
                 roles.append(role)
+                role_of[platform.name.lower()] = role
                 if not role.leading:
                     log.info("%s: another instance receives updates; standing by", platform.name)
             else:
@@ -182,8 +207,11 @@ async def _run(app: App, stop: asyncio.Event) -> None:
             ", ".join(sorted(app.delivery.publishers)) or "no platform",
         )
         await stop.wait()
+        log.info("stopping")
     finally:
         ticker.shutdown()
+        if not warming.done():
+            warming.cancel()
         await heartbeat.stop()
         for role in roles:
             try:
@@ -199,3 +227,4 @@ async def _run(app: App, stop: asyncio.Event) -> None:
             await instances.stop()
         except Exception:
             log.warning("could not mark instance %s stopped", instances.id)
+        await server.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -22,11 +22,11 @@ from bot.domain import STYLES, Subscription, Target
 from bot.errors import BadArgument, NotFound
 from bot.i18n import t
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
+from bot.ports import ChatMerged
 from bot.schedule import PERIODS, WEEKDAYS, parse_weekday
 
 MAX_TOP = 50
 MAX_KEYWORDS = 20
-FAILURES_BEFORE_DEACTIVATION = 3
 _HHMM = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _LANGUAGE = re.compile(r"^[^\W\d_][\w\- ]{0,30}$")
 
@@ -53,6 +53,7 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("paused", "paused", "valid_onoff"),
         SettingSpec("digest", "digest_period", "valid_digest"),
         SettingSpec("weekday", "weekday", "valid_weekday"),
+        SettingSpec("rank", "rank", "valid_rank"),
     )
 }
 ALIASES = {
@@ -64,7 +65,11 @@ ALIASES = {
     "pause": "paused",
     "empty_note": "emptynote",
     "post_time": "time",
+    "ranking": "rank",
+    "order": "rank",
 }
+RANK_VALUES = ("votes", "personal")
+RANK_RESET = "reset"  # not stored: /settings rank reset forgets the chat's ratings
 _ON = {"on", "yes", "true", "1", "y"}
 _OFF = {"off", "no", "false", "0", "n"}
 
@@ -134,6 +139,10 @@ def parse_setting(key: str, raw: str, language: str = "en") -> tuple[SettingSpec
         if day is None:
             raise bad()
         return spec, WEEKDAYS[day]
+    if name == "rank":
+        if value.lower() not in (*RANK_VALUES, RANK_RESET):
+            raise bad()
+        return spec, value.lower()
     if name in ("include", "exclude"):
         if value.lower() in {"", "none", "-", "clear"}:
             return spec, []
@@ -185,9 +194,11 @@ def to_subscription(row: SubscriptionRow) -> Subscription:
         paused=row.paused,
         digest_period=row.digest_period,
         weekday=row.weekday,
+        rank=row.rank,
         subscribed=row.subscribed,
         active=row.active,
         failure_count=row.failure_count,
+        failed_days=tuple(date.fromisoformat(day) for day in row.failed_days or ()),
         last_error=row.last_error,
     )
 
@@ -224,6 +235,7 @@ def describe(sub: Subscription | None, defaults: Settings, language: str) -> str
         paused=flag(sub.paused),
         digest=sub.digest_period,
         weekday=sub.weekday,
+        rank=t(f"rank_{sub.rank}", language) if sub.rank in RANK_VALUES else sub.rank,
     )
 
 
@@ -271,6 +283,8 @@ def _save(session: Session, sub_id: int, changes: dict[str, Any]) -> Subscriptio
     for name, value in changes.items():
         if name in ("include_keywords", "exclude_keywords"):
             value = list(value)
+        elif name == "failed_days":
+            value = [day if isinstance(day, str) else day.isoformat() for day in value]
         elif name == "thread_id":
             value = value or ""
         setattr(row, name, value)
@@ -347,6 +361,7 @@ class Subscriptions:
                 "subscribed": True,
                 "active": True,
                 "failure_count": 0,
+                "failed_days": [],
                 "last_error": None,
                 "chat_title": title or row.chat_title,
             }
@@ -369,6 +384,8 @@ class Subscriptions:
     ) -> tuple[str, Any]:
         """Apply ``/settings KEY VALUE`` to a chat; returns the setting name and stored value."""
         spec, value = parse_setting(key, raw, language)
+        if spec.key == "rank" and value == RANK_RESET:
+            return spec.key, value  # an action, not a value: Commands forgets the ratings
 
         def work(session: Session) -> None:
             row = _ensure(session, target, self.defaults, None)
@@ -392,16 +409,25 @@ class Subscriptions:
 
         await self.db.run(work)
 
-    async def record_failure(self, sub_id: int, error: str) -> bool:
-        """Count a failure to reach the chat; returns True when it got deactivated."""
+    async def record_failure(self, sub_id: int, error: str, day: date | None = None) -> bool:
+        """The chat could not be reached delivering ``day`` (the digest day; today's UTC date
+        if None). Returns True when this deactivated it.
+
+        Deactivation counts *days*, not attempts: retries of one morning's post add nothing,
+        and failures on ``DEACTIVATE_AFTER_FAILED_DAYS`` different days since the last success
+        deactivate the chat.
+        """
+        threshold = self.defaults.deactivate_after_failed_days
+        failed_on = (day or utcnow().date()).isoformat()
 
         def work(session: Session) -> bool:
             row = session.get(SubscriptionRow, sub_id)
-            if row is None:
+            if row is None or not row.active:
                 return False
             row.failure_count += 1
+            row.failed_days = sorted({*(row.failed_days or ()), failed_on})[-threshold:]
             row.last_error = error[:500]
-            if row.failure_count >= FAILURES_BEFORE_DEACTIVATION:
+            if len(row.failed_days) >= threshold:
                 row.active = False
             row.updated_at = utcnow()
             session.add(row)
@@ -411,31 +437,158 @@ class Subscriptions:
         return await self.db.run(work)
 
     async def record_success(self, sub_id: int) -> None:
+        """A delivery went through: the failure count starts over."""
+
         def work(session: Session) -> None:
             row = session.get(SubscriptionRow, sub_id)
-            if row is not None and row.failure_count:
+            if row is not None and (row.failure_count or row.failed_days):
                 row.failure_count = 0
+                row.failed_days = []
                 row.last_error = None
                 session.add(row)
                 session.commit()
 
         await self.db.run(work)
 
-    async def move(self, sub_id: int, new_chat_id: str) -> Subscription:
-        """A chat got a new id (Telegram group → supergroup): follow it."""
+    async def set_reachable(
+        self, target: Target, reachable: bool, reason: str
+    ) -> list[Subscription]:
+        """The platform told us the bot was removed/blocked (False) or added back (True).
 
-        def work(session: Session) -> Subscription:
-            row = _get_row(session, sub_id)
-            clash = _find(session, Target(row.platform, new_chat_id, row.thread_id or None))
-            if clash is not None and clash.id != sub_id:
-                # The new chat already has a row: keep that one, retire the old id.
-                subscribed = row.subscribed
-                _save(session, sub_id, {"active": False, "last_error": f"moved to {new_chat_id}"})
-                changes = {"subscribed": subscribed, "active": True}
-                return to_subscription(_save(session, clash.id or 0, changes))
-            return to_subscription(_save(session, sub_id, {"chat_id": new_chat_id}))
+        ``target.thread_id`` None means every subscription of the chat (all its topics).
+        Removed: the subscribed, active ones are deactivated at once. Back: the subscribed,
+        inactive ones are reactivated and every failure record of the chat is cleared (rows
+        that were unsubscribed, or retired by a merge, stay as they are). Returns the rows
+        whose ``active`` changed.
+        """
+
+        def work(session: Session) -> list[Subscription]:
+            query = select(SubscriptionRow).where(
+                SubscriptionRow.platform == target.platform,
+                SubscriptionRow.chat_id == target.chat_id,
+            )
+            if target.thread_id:
+                query = query.where(SubscriptionRow.thread_id == target.thread_id)
+            changed = []
+            for row in session.exec(query.order_by(col(SubscriptionRow.id))).all():
+                if not row.subscribed:
+                    continue
+                if reachable:
+                    flipped = not row.active
+                    row.active = True
+                    row.failure_count = 0
+                    row.failed_days = []
+                    row.last_error = None
+                else:
+                    flipped = row.active
+                    row.active = False
+                    row.last_error = reason[:500]
+                if flipped:
+                    changed.append(row)
+                row.updated_at = utcnow()
+                session.add(row)
+            session.commit()
+            return [to_subscription(row) for row in changed]
 
         return await self.db.run(work)
+
+    async def move(self, sub_id: int, new_chat_id: str) -> Subscription:
+        """A chat got a new id (Telegram group → supergroup): follow it.
+
+        When the new id already has a subscription, the two are merged into that one (see
+        ``_merge``): one chat, one digest. Raises ``ChatMerged`` when the survivor already
+        holds (or got) the day being delivered, so the moving delivery stops.
+        """
+
+        def work(session: Session) -> tuple[Subscription, int | None]:
+            for _attempt in range(3):  # a concurrent claim may insert the survivor's ledger row
+                try:
+                    return _move(session, sub_id, new_chat_id)
+                except IntegrityError:
+                    session.rollback()
+            return _move(session, sub_id, new_chat_id)
+
+        survivor, stopped = await self.db.run(work)
+        if stopped is not None:
+            raise ChatMerged(
+                survivor.id,
+                f"chat moved to {new_chat_id}, whose subscription #{survivor.id} "
+                f"carries the delivery of that day",
+            )
+        return survivor
+
+
+# settings a merge takes from the winning row (every /settings column)
+_SETTING_COLUMNS = tuple(spec.column for spec in SETTINGS.values())
+
+
+def _move(session: Session, sub_id: int, new_chat_id: str) -> tuple[Subscription, int | None]:
+    row = _get_row(session, sub_id)
+    clash = _find(session, Target(row.platform, new_chat_id, row.thread_id or None))
+    if clash is None or clash.id == sub_id:
+        return to_subscription(_save(session, sub_id, {"chat_id": new_chat_id})), None
+    return _merge(session, row, clash)
+
+
+def _merge(
+    session: Session, old: SubscriptionRow, survivor: SubscriptionRow
+) -> tuple[Subscription, int | None]:
+    """Merge ``old`` (the chat's previous id) into ``survivor`` (the row at its new id).
+
+    The rule: the subscribed row's settings win; when both are subscribed, the survivor's
+    (they were chosen in the new chat, after the move). The survivor is subscribed if either
+    was, and active with a clean failure record (the move shows the chat lives on). The ledger
+    follows: each day only ``old`` has moves to the survivor (the delivery in flight too, so
+    it finishes there and the survivor does not send that day again), a day ``old`` got while
+    the survivor's attempt failed replaces it, and a day both hold stays the survivor's.
+    ``old`` is retired (unsubscribed, inactive, ``last_error`` says where it went). Returns
+    the survivor and, if ``old`` had a delivery in flight for a day the survivor holds, that
+    ledger row's id (the caller must stop it).
+    """
+    survivor_id = survivor.id or 0
+    if old.subscribed and not survivor.subscribed:
+        for column in _SETTING_COLUMNS:
+            setattr(survivor, column, getattr(old, column))
+    survivor.subscribed = survivor.subscribed or old.subscribed
+    survivor.active = True
+    survivor.failure_count = 0
+    survivor.failed_days = []
+    survivor.last_error = None
+    survivor.chat_title = survivor.chat_title or old.chat_title
+    survivor.updated_at = utcnow()
+    session.add(survivor)
+
+    theirs = {
+        row.day: row
+        for row in session.exec(
+            select(DeliveryRow).where(DeliveryRow.subscription_id == survivor_id)
+        ).all()
+    }
+    stopped: int | None = None
+    mine_rows = session.exec(select(DeliveryRow).where(DeliveryRow.subscription_id == old.id))
+    for mine in mine_rows.all():
+        other = theirs.get(mine.day)
+        if other is not None and mine.status == "done" and other.status == "failed":
+            session.delete(other)
+            session.flush()
+            other = None
+        if other is None:
+            mine.subscription_id = survivor_id
+            session.add(mine)
+        elif mine.status == "claimed":
+            stopped = mine.id
+    session.flush()
+
+    old.subscribed = False
+    old.active = False
+    old.failure_count = 0
+    old.failed_days = []
+    old.last_error = f"merged into subscription #{survivor_id} (chat {survivor.chat_id})"[:500]
+    old.updated_at = utcnow()
+    session.add(old)
+    session.commit()
+    session.refresh(survivor)
+    return to_subscription(survivor), stopped
 
 
 def local_post_moment(sub: Subscription, now: datetime) -> datetime:

@@ -4,7 +4,8 @@
 ``summary`` table by (paper, language, prompt version, model), so each paper is summarised once
 per language, ever. Any failure for a paper gives it the offline summary for this call only
 (nothing cached, so it is tried again next time); a call never raises and returns within its
-time budget. Every call, cache hit and failure is recorded in ``llm_usage`` for ``stats()``.
+time budget. Every call, cache hit and failure is recorded in ``llm_usage`` for
+``summaries stats`` (``bot/usage.py``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -24,9 +24,13 @@ from bot.db import Database
 from bot.domain import PaperInfo, Summary
 from bot.llm import LlmClient, LlmError, LlmUsage
 from bot.models import LlmUsageRow, PaperRow, SummaryRow
+from bot.ports import ExtractProvider
 from bot.prompts import PROMPT_VERSION, normalize_language
 
 log = logging.getLogger(__name__)
+
+PROVISIONAL_FOR = timedelta(minutes=30)  # a summary made while the paper's text was unavailable
+PROVISIONAL_MAX = 2000  # bound on provisional summaries kept in memory
 
 Now = Callable[[], datetime]
 
@@ -49,24 +53,36 @@ class LlmSummarizer:
     """The LLM's three parts for a paper, in a language; no cache (see ``SummaryService``)."""
 
     def __init__(
-        self, llm: LlmClient, offline: OfflineSummarizer | None = None, *, concurrency: int = 4
+        self,
+        llm: LlmClient,
+        offline: OfflineSummarizer | None = None,
+        *,
+        concurrency: int = 4,
+        extracts: ExtractProvider | None = None,
     ) -> None:
         self.llm = llm
         self.offline = offline or OfflineSummarizer()
+        self.extracts = extracts  # full text (bot.fulltext); None = abstract only
         self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def summarize_one(self, paper: PaperInfo, language: str) -> tuple[Summary, LlmUsage]:
         """Raises ``LlmError`` when the model gives no usable answer."""
-        source_text = paper.abstract or paper.ai_summary or ""
-        if not source_text.strip():
+        # --- full text: an extract of the paper's body when there is one (bot/fulltext.py)
+        extract = await self.extracts.extract(paper) if self.extracts else None
+        body = extract.text if extract and extract.source == "fulltext" else None
+        source_text = paper.abstract or (extract.abstract if extract else "") or paper.ai_summary
+        source_text = source_text or ""
+        if not source_text.strip() and not body:
             raise LlmError("no_abstract", "nothing to summarise")
-        answer = await self.llm.summarize(paper.title, source_text, language)
+        answer = await self.llm.summarize(paper.title, source_text, language, body)
         summary = Summary(
             whats_new=answer.parts["whats_new"],
             technical_details=answer.parts["technical_details"],
             performance_highlights=answer.parts["performance_highlights"],
             language=normalize_language(language),
             source="llm",
+            based_on="fulltext" if body else "abstract",
+            provisional=extract is not None and not extract.final,
         )
         return summary, answer.usage
 
@@ -84,19 +100,6 @@ class LlmSummarizer:
         return {paper.arxiv_id: summary for paper, summary in zip(papers, results, strict=True)}
 
 
-@dataclass(frozen=True)
-class UsageStats:
-    """One UTC day of summarizer events in one language."""
-
-    day: date
-    language: str = ""
-    calls: int = 0
-    hits: int = 0
-    failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
 class SummaryService:
     """Cached LLM summaries with an offline fallback: the core's one way to get summaries."""
 
@@ -109,6 +112,7 @@ class SummaryService:
         model: str | None = None,
         budget_seconds: float = 90.0,
         now: Now | None = None,
+        extracts: ExtractProvider | None = None,
     ) -> None:
         self.db = db
         self.llm = llm
@@ -116,12 +120,16 @@ class SummaryService:
         self.budget_seconds = budget_seconds
         self.now: Now = now or _utcnow
         self.offline = OfflineSummarizer()
-        self._llm_summarizer = LlmSummarizer(llm, self.offline) if llm else None
+        self._llm_summarizer = LlmSummarizer(llm, self.offline, extracts=extracts) if llm else None
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         # one in-flight LLM call per (paper, language), shared by concurrent callers
         self._inflight: dict[tuple[str, str], asyncio.Task[Summary | None]] = {}
         # why the last LLM call for (paper, language) failed, for summarize_report
         self._errors: dict[tuple[str, str], str] = {}
+        # provisional summaries (the paper's text was unavailable for now), kept in memory
+        # for PROVISIONAL_FOR instead of the database: at most one LLM call per paper and
+        # language in that time during an arXiv outage, and the full text once it is back
+        self._provisional: dict[tuple[str, str], tuple[datetime, Summary]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -210,34 +218,6 @@ class SummaryService:
                 log.exception("summary cache unavailable; using offline summaries")
         return {p.arxiv_id: found.get(p.arxiv_id) or offline_summary(p, lang) for p in papers}
 
-    async def stats(self, days: int = 14) -> list[UsageStats]:
-        """Calls, cache hits, failures and tokens per UTC day and language, for the last
-        ``days`` days."""
-        today = self.now().astimezone(UTC).date()
-        start = datetime.combine(today - timedelta(days=max(1, days) - 1), time(), tzinfo=UTC)
-
-        def work(session: Session) -> list[LlmUsageRow]:
-            return list(session.exec(select(LlmUsageRow).where(col(LlmUsageRow.at) >= start)))
-
-        rows = await self.db.run(work)
-        per_day: dict[tuple[date, str], dict[str, int]] = {}
-        for row in rows:
-            at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-            key = (at.astimezone(UTC).date(), row.language)
-            counts = per_day.setdefault(key, dict.fromkeys(_COUNTERS, 0))
-            if row.event == "call":
-                counts["calls"] += 1
-            elif row.event == "hit":
-                counts["hits"] += 1
-            elif row.event == "failed":
-                counts["failures"] += 1
-            counts["prompt_tokens"] += row.prompt_tokens
-            counts["completion_tokens"] += row.completion_tokens
-        return [
-            UsageStats(day=day, language=language, **per_day[(day, language)])
-            for day, language in sorted(per_day)
-        ]
-
     async def aclose(self) -> None:
         """Cancel LLM calls still running after their caller's budget ran out."""
         tasks = list(self._inflight.values())
@@ -302,13 +282,35 @@ class SummaryService:
                     event="call",
                     prompt_tokens=usage.prompt_tokens,
                     completion_tokens=usage.completion_tokens,
+                    based_on=summary.based_on,
                 )
             ]
         )
-        await self._store(paper, summary)
+        if summary.provisional:
+            self._keep_provisional(paper.arxiv_id, lang, summary)
+        else:
+            await self._store(paper, summary)
         return summary
 
+    def _keep_provisional(self, arxiv_id: str, lang: str, summary: Summary) -> None:
+        now = self.now()
+        for key, (made, _) in list(self._provisional.items()):
+            if now - made >= PROVISIONAL_FOR:
+                del self._provisional[key]
+        if len(self._provisional) >= PROVISIONAL_MAX:
+            self._provisional.pop(next(iter(self._provisional)))
+        self._provisional[(arxiv_id, lang)] = (now, summary)
+
     async def _lookup(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
+        found = await self._lookup_cached(papers, lang)
+        now = self.now()
+        for paper in papers:
+            kept = self._provisional.get((paper.arxiv_id, lang))
+            if paper.arxiv_id not in found and kept and now - kept[0] < PROVISIONAL_FOR:
+                found[paper.arxiv_id] = kept[1]
+        return found
+
+    async def _lookup_cached(self, papers: Sequence[PaperInfo], lang: str) -> dict[str, Summary]:
         ids = [paper.arxiv_id for paper in papers]
         model = self._model
 
@@ -332,6 +334,7 @@ class SummaryService:
                 performance_highlights=row.performance_highlights,
                 language=row.language,
                 source="llm",
+                based_on=row.based_on,
             )
             for row in rows
         }
@@ -347,6 +350,7 @@ class SummaryService:
             technical_details=summary.technical_details or "",
             performance_highlights=summary.performance_highlights or "",
             created_at=self.now(),
+            based_on=summary.based_on,
         )
         stamp = self.now()
 
@@ -389,8 +393,6 @@ class SummaryService:
             log.exception("could not record %d summarizer events", len(rows))
 
 
-_COUNTERS = ("calls", "hits", "failures", "prompt_tokens", "completion_tokens")
-
 _UNREACHABLE_KINDS = frozenset({"unreachable", "timeout", "server_error", "rate_limited"})
 _EXPLAIN = {
     "no_model": "no LLM_MODEL is configured",
@@ -419,41 +421,3 @@ def _unique(papers: Sequence[PaperInfo]) -> list[PaperInfo]:
     for paper in papers:
         seen.setdefault(paper.arxiv_id, paper)
     return list(seen.values())
-
-
-def format_stats(rows: Sequence[UsageStats]) -> str:
-    """A plain-text table of ``stats()`` with a total line, for the CLI."""
-    if not rows:
-        return "No summarizer activity in this period."
-    header = ("day", "language", "calls", "hits", "failed", "prompt tok", "completion tok")
-    lines = [
-        (
-            row.day.isoformat(),
-            row.language or "-",
-            str(row.calls),
-            str(row.hits),
-            str(row.failures),
-            str(row.prompt_tokens),
-            str(row.completion_tokens),
-        )
-        for row in rows
-    ]
-    total = (
-        "total",
-        "all",
-        str(sum(r.calls for r in rows)),
-        str(sum(r.hits for r in rows)),
-        str(sum(r.failures for r in rows)),
-        str(sum(r.prompt_tokens for r in rows)),
-        str(sum(r.completion_tokens for r in rows)),
-    )
-    table = [header, *lines, total]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
-        rest = (cell.rjust(width) for cell, width in zip(line[2:], widths[2:], strict=True))
-        return "  ".join([*first, *rest])
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total)])

@@ -14,6 +14,7 @@ import pytest
 from adapters.telegram.render import validate_telegram_html
 from tests.fakes.hf_data import SEED_IDS
 from tests.fakes.huggingface import FakeHuggingFace
+from tests.fakes.net import free_port
 from tests.fakes.openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,14 +59,19 @@ def cli(hf: FakeHuggingFace, tmp_path: Path) -> Cli:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_"))
+        if not key.startswith(
+            ("HF_", "LLM_", "TELEGRAM_", "DISCORD_", "DATABASE_", "ARXIV_", "FULLTEXT")
+        )
     }
     env.update(
+        FULLTEXT="off",  # never arxiv.org: tests/test_fulltext_cli.py turns it on with its fake
         HF_API_BASE_URL=hf.base_url,
         DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
         NO_PROXY="127.0.0.1,localhost",
         HF_MAX_RETRIES="1",
         LOG_LEVEL="WARNING",
+        HTTP_HOST="127.0.0.1",
+        HTTP_PORT=str(free_port()),  # `run` may start /healthz before a platform fails
     )
     (tmp_path / ".env").write_text("")
     return Cli(env)

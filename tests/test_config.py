@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from bot.config import Settings
 
@@ -33,7 +33,7 @@ def test_every_setting_is_in_env_example_with_its_default() -> None:
         elif isinstance(default, list):
             assert default == value.split(","), key
         elif isinstance(default, bool):
-            assert default == (value.lower() == "true"), key
+            assert default == TypeAdapter(bool).validate_python(value), key  # on/off, true/false
         else:
             assert default == type(default)(value), key
 

@@ -10,7 +10,7 @@ import httpx
 from bot.delivery import shown_papers, summaries_needed
 from bot.domain import Target
 from bot.llm import LlmClient
-from bot.summaries import format_stats
+from bot.usage import format_usage, usage_report
 from tests.fakes.core import make_core
 from tests.fakes.memory import MemorySource, RecordingPublisher, paper
 from tests.fakes.openai import FakeOpenAI
@@ -58,9 +58,9 @@ async def test_top_3_cards_chat_costs_3_calls_a_morning(db) -> None:
             "card 2501.10001",
             "card 2501.10002",
         ]
-        rows = await app.summaries.stats()
-        assert [(r.language, r.calls) for r in rows] == [("ko", 3)]
-        assert "ko" in format_stats(rows)
+        rows = await usage_report(app.db, days=14, now=POST)
+        assert [(r.model, r.language, r.calls) for r in rows] == [("fake-summarizer", "ko", 3)]
+        assert "ko" in format_usage(rows)
 
 
 async def test_filters_decide_which_papers_are_summarised(db) -> None:

@@ -110,6 +110,10 @@ async def test_commands_are_synced_with_options_and_admin_defaults(world: World)
         "subscribe",
         "unsubscribe",
         "settings",
+        "like",
+        "dislike",
+        "ratings",
+        "foryou",
     }
     assert world.discord.command_puts == ["global"]
     for name in ("subscribe", "unsubscribe", "settings"):
@@ -262,11 +266,15 @@ async def test_deleted_channel_is_deactivated_and_admins_told_once(world: World)
     target = Target("discord", str(extra))
     await fake.delete_channel(extra)
     system_before = len(fake.sent(fake.system_channel_id))
-    day = SATURDAY_9
-    for _ in range(3):
+    world.hf.set_day("2025-01-14", world.hf.days["2025-01-13"])  # a third day with papers
+    # failures on three different digest days (Friday's, Monday's, Tuesday's) deactivate;
+    # retries within one morning count once
+    mornings = [SATURDAY_9, SATURDAY_9 + timedelta(minutes=1)]
+    mornings += [SATURDAY_9 + timedelta(days=3), SATURDAY_9 + timedelta(days=4)]
+    for day in mornings:
         report = await world.app.delivery.tick(day)
-        assert report.failed
-        day += timedelta(days=1)
+        assert report.failed and bool(report.deactivated) == (day == mornings[-1])
+    day += timedelta(minutes=1)
     row = await world.app.subscriptions.get(target)
     assert row is not None and not row.active
     notices = fake.sent(fake.system_channel_id)[system_before:]
@@ -423,6 +431,24 @@ async def test_channel_option_with_a_thread_escapes_its_name(world: World) -> No
     assert row is not None and row.subscribed
     with pytest.raises(ValueError, match="cannot be picked"):
         await fake.inject_command("subscribe", {"channel": 42}, user_id=fake.admin_id)
+
+
+async def test_rating_buttons_count_every_members_vote_privately(world: World) -> None:
+    replies = await command(world, "paper", {"arxiv_id": SEED_IDS[0]})
+    message = next(m for m in replies if m["components"])
+    ids = [b.get("custom_id") for row in message["components"] for b in row["components"]]
+    assert f"/like {SEED_IDS[0]}" in ids and f"/dislike {SEED_IDS[0]}" in ids
+    stored = world.discord._by_id[int(message["id"])]
+    for user in (world.discord.member_id, world.discord.admin_id):
+        iid = await world.discord.inject_button(stored, f"/like {SEED_IDS[0]}", user_id=user)
+        await world.discord.wait_replied(iid)
+        answer = world.discord.replies(iid)[0]
+        assert answer["content"].startswith("👍 Noted: “Search-o1")
+        assert answer["flags"] & 64  # ephemeral: only the presser sees it
+    target = Target("discord", str(world.discord.text_channel_id))
+    assert await world.app.commands.ranking.ratings.profile(target) == {SEED_IDS[0]: 2}
+    shown = await command(world, "ratings")
+    assert "👍×2 Search-o1" in shown[0]["content"]
 
 
 async def test_discord_py_honours_the_channel_bucket_and_the_fake_announces_it(

@@ -13,6 +13,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.hf_data import SEED_IDS
 from tests.fakes.huggingface import FakeHuggingFace
 from tests.fakes.memory import FakeClock
+from tests.fakes.net import free_port
 from tests.fakes.telegram import FakeTelegram
 
 USER = 1001
@@ -34,6 +35,8 @@ async def test_one_tick_delivers_to_both_platforms(sqlite_url: str) -> None:
             discord_bot_token=discord.token,
             discord_api_base_url=discord.api_base_url,
             discord_gateway_url=discord.gateway_url,
+            http_host="127.0.0.1",
+            http_port=free_port(),  # run_bot serves /healthz: never the shared 8080
         )
         clock = FakeClock(datetime(2025, 1, 11, 8, 0, tzinfo=UTC))  # nothing due yet
         app = build_app(settings, now=clock)

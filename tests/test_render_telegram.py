@@ -232,7 +232,10 @@ def test_card_caption_with_sections_is_clipped_at_sentences() -> None:
     assert "🏷 RAG, LRM" in shown
     for paragraph in shown.split("\n\n")[1:]:
         assert paragraph.endswith("."), paragraph  # whole sentences only
-    assert not photo.buttons  # the head links the HF page; a button would repeat it
+    # the head links the HF page, so no URL button repeats it; only 👍/👎 under the card
+    assert [[b.callback_data for b in row] for row in photo.buttons] == [
+        ["/like 2501.00001", "/dislike 2501.00001"]
+    ]
     assert photo.text.count("https://huggingface.co/papers/2501.00001") == 1
 
 

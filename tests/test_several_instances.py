@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fakes.net import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.test_run import (  # noqa: F401  (fakes and env are fixtures)
     ALICE,
@@ -50,7 +51,7 @@ async def test_sqlite_refuses_a_second_running_bot(fakes, env, tmp_path: Path) -
             "-m",
             "bot.cli",
             "run",
-            env=env,
+            env={**env, "HTTP_PORT": str(free_port())},
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -70,8 +71,11 @@ async def test_two_processes_on_postgres_share_the_work_and_hand_over(
 ) -> None:
     _, tg, discord = fakes
     shared = {**env, **FAST, "DATABASE_URL": postgres_url}
-    alpha = BotProcess({**shared, "INSTANCE_ID": "alpha"}, tmp_path / "alpha.log")
-    beta = BotProcess({**shared, "INSTANCE_ID": "beta"}, tmp_path / "beta.log")
+    # each process serves its own /healthz and /metrics
+    alpha_env = {**shared, "INSTANCE_ID": "alpha", "HTTP_PORT": str(free_port())}
+    beta_env = {**shared, "INSTANCE_ID": "beta", "HTTP_PORT": str(free_port())}
+    alpha = BotProcess(alpha_env, tmp_path / "alpha.log")
+    beta = BotProcess(beta_env, tmp_path / "beta.log")
     await alpha.start()
     try:
         await wait_log(alpha, "bot running as instance alpha")

@@ -2,7 +2,8 @@
 
 An SQLAlchemy ``before_cursor_execute`` listener records the thread of every statement while
 the real core (``build_app``) answers commands and delivers a morning post, LLM summaries
-included, on SQLite and on PostgreSQL.
+included, through the runtime's instrumented tick (``runtime_state``, ``/healthz``, gauges), on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import event
 
 from bot.db import Database
 from bot.llm import LlmClient
+from bot.usage import usage_report
 from tests.fakes.core import FRIDAY, group, make_core, private
 from tests.fakes.memory import RecordingPublisher
 from tests.fakes.openai import FakeOpenAI
@@ -77,13 +79,17 @@ async def test_commands_and_the_morning_post_never_query_on_the_loop(database: D
         await app.delivery.tick()  # 08:00: summaries are prepared (LLM calls, cached)
         assert fake_llm.calls == 3
         clock.set(datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
-        report = await app.delivery.tick()  # 09:00: the post goes out
-        assert report.delivered == [1]
+        report = await app.runtime.tick()  # 09:00: the clock's tick posts, records runtime_state
+        assert report is not None and report.delivered == [1]
         assert len(publisher.sent) == 4  # intro + three cards
         (record,) = await app.ledger.records()
         assert record.status == "done" and record.messages_sent == 4
         assert [row.failure_count for row in await app.subscriptions.list_all()] == [0]
-        await app.summaries.stats()
+        await usage_report(app.db, days=14, now=clock())
+        health = await app.runtime.health()  # /healthz and /metrics read through the pool too
+        assert health.facts["database"] == {"reachable": True}
+        assert health.facts["last_tick"]["outcome"] == "ok"
+        await app.runtime.refresh_gauges()
 
     assert len(threads.seen) > 30  # the listener saw the work...
     assert threads.on(loop_thread) == []  # ...and none of it ran on the event loop

@@ -25,7 +25,8 @@ from bot.prompts import (
     language_name,
     normalize_language,
 )
-from bot.summaries import OfflineSummarizer, SummaryService, UsageStats, format_stats
+from bot.summaries import OfflineSummarizer, SummaryService
+from bot.usage import format_usage, usage_report
 from tests.fakes.openai import FakeOpenAI
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -407,8 +408,8 @@ async def test_without_an_llm_everything_is_offline(db: Database) -> None:
 # --- stats -----------------------------------------------------------------------------------
 
 
-async def test_stats_count_calls_hits_failures_and_tokens_per_day(
-    make_service: Callable[..., SummaryService], fake: FakeOpenAI, clock: Clock
+async def test_usage_report_counts_what_the_service_recorded_per_day(
+    make_service: Callable[..., SummaryService], fake: FakeOpenAI, clock: Clock, db: Database
 ) -> None:
     service = make_service()
     await service.summarize([paper(1), paper(2)], "ko")  # day 1: 2 calls
@@ -416,24 +417,31 @@ async def test_stats_count_calls_hits_failures_and_tokens_per_day(
     fake.inject("malformed", when=paper(3).title)
     await service.summarize([paper(1), paper(3)], "ko")  # day 2: 1 hit, 1 failure
 
-    rows = await service.stats(days=14)
+    rows = await usage_report(db, days=14, now=clock())
     assert [r.day for r in rows] == [date(2025, 1, 10), date(2025, 1, 11)]
     first, second = rows
-    assert (first.calls, first.hits, first.failures) == (2, 0, 0)
-    assert (second.calls, second.hits, second.failures) == (0, 1, 1)
+    assert (first.calls, first.abstract, first.hits, first.offline) == (2, 2, 0, 0)
+    assert (second.calls, second.hits, second.offline) == (0, 1, 1)
     assert first.prompt_tokens > 0 and first.completion_tokens > 0
     assert second.prompt_tokens == second.completion_tokens == 0
-    assert await service.stats(days=1) == [second]
+    assert await usage_report(db, days=1, now=clock()) == [second]
 
-    table = format_stats(rows)
+    table = format_usage(rows)
     assert "2025-01-10" in table and "2025-01-11" in table
     total = table.splitlines()[-1].split()
-    assert total[:5] == ["total", "all", "2", "1", "1"]
-    assert total[5] == str(first.prompt_tokens)
+    assert total[:6] == ["total", "2", "0", "2", "1", "1"]
+    assert total[6] == str(first.prompt_tokens)
+    # issue 10's facts in the same report: one line per day, model and language
     assert first.language == second.language == "ko"
-    assert table.splitlines()[2].split()[:3] == ["2025-01-10", "ko", "2"]
-    assert format_stats([]) == "No summarizer activity in this period."
-    assert isinstance(rows[0], UsageStats)
+    assert table.splitlines()[2].split()[1:4] == [first.model, "ko", "2"]
+    assert format_usage([]) == "No summarizer activity in this period."
+    await service.summarize([paper(1)], "en")  # day 2, another language: a line of its own
+    day2 = await usage_report(db, days=1, now=clock())
+    assert [(r.language, r.calls, r.hits, r.offline) for r in day2] == [
+        ("en", 1, 0, 0),
+        ("ko", 0, 1, 1),
+    ]
+    assert "\n2025-01-11  " in format_usage(day2) and " en " in format_usage(day2)
 
 
 # --- the prompt and the parser ---------------------------------------------------------------
@@ -498,7 +506,7 @@ async def test_cache_and_stats_on_postgres(
         first = await service.summarize([paper(1), paper(2)], "ko")
         again = await service.summarize([paper(1), paper(2)], "ko")
         assert again == first and fake.calls == 2
-        [day] = await service.stats()
+        [day] = await usage_report(pg, days=14, now=clock())
         assert (day.day, day.calls, day.hits) == (date(2025, 1, 10), 2, 2)
     finally:
         pg.dispose()

@@ -159,18 +159,23 @@ async def test_crash_mid_fan_out_resumes_after_the_lease(settings, tg) -> None:
     assert len(set(bodies(tg, USER))) == 3
 
 
-async def test_blocked_chat_is_deactivated_then_skipped(settings, tg) -> None:
+async def test_blocked_chat_is_deactivated_after_three_days_then_skipped(settings, tg, hf) -> None:
+    hf.set_day("2025-01-14", hf.days["2025-01-13"])  # a third day with papers
     clock = Clock(utc(9, 0))
     async with running_bot(settings, clock) as (app, _):
         await subscribe(app, tg_target(USER), time="09:00")
         await subscribe(app, tg_target(USER2), time="09:00")
-        tg.block(USER2)
+        tg.block(USER2)  # no my_chat_member update: only failed sends tell
         first = await tick(app, clock, utc(9, 0))
         assert len(first.delivered) == 1 and len(first.failed) == 1
-        assert first.deactivated == []
         second = await tick(app, clock, utc(9, 1))
         third = await tick(app, clock, utc(9, 2))
-        assert second.failed == first.failed and third.deactivated == first.failed
+        assert second.failed == third.failed == first.failed
+        assert third.deactivated == []  # three tries, one morning: still active
+        assert (await tick(app, clock, utc(9, 0, day=14))).deactivated == []  # Monday's digest
+        row = await app.subscriptions.get(tg_target(USER2))
+        assert row is not None and row.active and len(row.failed_days) == 2
+        assert (await tick(app, clock, utc(9, 0, day=15))).deactivated == first.failed
         row = await app.subscriptions.get(tg_target(USER2))
         assert row is not None and not row.active and "blocked" in (row.last_error or "")
 
@@ -178,11 +183,11 @@ async def test_blocked_chat_is_deactivated_then_skipped(settings, tg) -> None:
             return sum(1 for name, p in tg.calls if name == "sendmessage" and p["chat_id"] == USER2)
 
         tried = attempts()
-        assert tried == 3
+        assert tried == 5
         for minute in (3, 4, 30):
-            assert (await tick(app, clock, utc(9, minute))).failed == []
+            assert (await tick(app, clock, utc(9, minute, day=15))).failed == []
         assert attempts() == tried
-        assert len(tg.sent_to(USER)) == 1
+        assert len(tg.sent_to(USER)) == 3  # the digests of Friday, Monday and Tuesday
 
 
 async def test_migrated_group_moves_the_subscription_and_resends(settings, tg) -> None:

@@ -125,7 +125,7 @@ async def test_today_during_the_fan_out_goes_ahead_of_it(sqlite_url, hf, tg) -> 
 async def test_a_429_on_a_reply_is_honoured_retried_and_counted(sqlite_url, hf, tg) -> None:
     settings = make_settings(sqlite_url, hf.base_url, tg)
     clock = Clock()
-    async with running_bot(settings, clock) as (_app, adapter):
+    async with running_bot(settings, clock) as (app, adapter):
         limiter = adapter.rate_limiter
         assert limiter is not None
         waits: list[float] = []
@@ -146,6 +146,9 @@ async def test_a_429_on_a_reply_is_honoured_retried_and_counted(sqlite_url, hf, 
         tg.private_message(READER, "/today")
         [reply] = await tg.wait_sent(1, chat_id=READER, within=30)
         stats = limiter.stats
+        # /metrics counts every 429 too (dailypapers_rate_limited_total{platform="telegram"})
+        limited = app.metrics.rate_limited.labels("telegram")._value.get()
+    assert limited == 4
     assert "Daily Papers" in reply.plain
     assert waits == [7.0, 7.0, 7.0, 7.0]
     assert stats.retry_after["reply"] == 4 and stats.retried["reply"] == 4

@@ -11,8 +11,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -30,7 +33,7 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 # commands that may fetch from Hugging Face: acknowledge at once, answer with follow-ups
-SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper"})
+SLOW_COMMANDS = frozenset({"today", "date", "top", "search", "paper", "foryou"})
 SORRY = t("discord_sorry", "en")
 
 
@@ -109,13 +112,42 @@ class DailyPapersClient(discord.Client):
             guild_ready_timeout=guild_ready_timeout,
             # escaping already defuses mentions; this makes Discord itself ping nobody
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=self._trace(app),
         )
         self.app = app
+        self.down_since: datetime | None = None
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._on_tree_error)
         descriptions = dict(app.commands.describe(app.settings.default_language))
         register_commands(self.tree, self.run_command, descriptions)
-        self.publisher = DiscordPublisher(self, language=app.settings.default_language)
+        self.publisher = DiscordPublisher(self, app.metrics, language=app.settings.default_language)
+
+    @staticmethod
+    def _trace(app: App) -> aiohttp.TraceConfig:
+        """Count Discord's 429s (discord.py waits and retries them on its own)."""
+
+        async def on_request_end(
+            _session: aiohttp.ClientSession,
+            _context: SimpleNamespace,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            if params.response.status == 429:
+                app.metrics.rate_limited.labels("discord").inc()
+
+        trace = aiohttp.TraceConfig()
+        trace.on_request_end.append(on_request_end)
+        return trace
+
+    # connectivity: the gateway says when it drops and when it is back
+    async def on_disconnect(self) -> None:
+        if self.down_since is None:
+            self.down_since = datetime.now(UTC)
+
+    async def on_ready(self) -> None:
+        self.down_since = None
+
+    async def on_resumed(self) -> None:
+        self.down_since = None
 
     async def setup_hook(self) -> None:
         guild_id = self.app.settings.discord_guild_id
@@ -155,8 +187,9 @@ class DailyPapersClient(discord.Client):
                 await interaction.response.defer(thinking=True)
             reply = await self.app.commands.handle_text(command, ctx)
             await self.respond(interaction, reply or Reply(text="?", is_error=True))
-        except Exception:
+        except Exception as exc:
             log.exception("button %r failed", custom_id)
+            self.app.commands.alert_exception("a Discord button", exc)
             await self._apologise(interaction)
 
     async def run_command(
@@ -179,8 +212,9 @@ class DailyPapersClient(discord.Client):
                 reply = await self.app.commands.run(name, args, ctx)
                 reply = about_channel(reply, interaction, channel)
             await self.respond(interaction, reply)
-        except Exception:
+        except Exception as exc:
             log.exception("/%s %r failed", name, args)
+            self.app.commands.alert_exception(f"Discord /{name}", exc)
             await self._apologise(interaction)
 
     async def respond(self, interaction: discord.Interaction, reply: Reply) -> None:
@@ -189,9 +223,12 @@ class DailyPapersClient(discord.Client):
         for message in messages:
             kwargs = message_kwargs(message)
             if not interaction.response.is_done():
-                await interaction.response.send_message(**kwargs, ephemeral=reply.is_error)
+                await interaction.response.send_message(
+                    **kwargs, ephemeral=reply.is_error or reply.private
+                )
             else:
                 await interaction.followup.send(**kwargs, wait=True)
+            self.app.metrics.messages_sent.labels("discord").inc()
 
     async def _apologise(self, interaction: discord.Interaction) -> None:
         with contextlib.suppress(discord.HTTPException):
@@ -205,6 +242,7 @@ class DailyPapersClient(discord.Client):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.error("slash command failed: %r", error, exc_info=error)
+        self.app.commands.alert_exception("a Discord slash command", error)
         await self._apologise(interaction)
 
 
@@ -289,3 +327,21 @@ class DiscordAdapter:
         if self._saved is not None:
             discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
             self._saved = None
+
+    # ------------------------------------------------------------------ connectivity
+
+    def connected(self) -> bool:
+        """With the gateway (the lease holder): ready and not dropped. A standby instance only
+        sends over REST: logged in is connected."""
+        client = self.client
+        if client.is_closed() or client.user is None:
+            return False
+        if self._task is None:
+            return True
+        return client.is_ready() and client.down_since is None
+
+    def down_since(self) -> datetime | None:
+        return self.client.down_since
+
+    async def probe(self) -> None:
+        """discord.py reconnects by itself; on_ready/on_resumed clear ``down_since``."""

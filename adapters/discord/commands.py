@@ -72,6 +72,8 @@ def value_suggestions(key: str | None, current: str) -> list[str]:
         candidates = STYLES
     elif key in ("emptynote", "paused"):
         candidates = ("on", "off")
+    elif key == "rank":
+        candidates = ("votes", "personal", "reset")
     elif key == "language":
         candidates = ("en", "ko")
     elif key == "digest":
@@ -123,6 +125,25 @@ def register_commands(
     @app_commands.describe(arxiv_id="an arXiv id (2501.05366) or an arXiv / Hugging Face link")
     async def paper(interaction: discord.Interaction, arxiv_id: Range[str, 1, 200]) -> None:
         await run(interaction, "paper", arxiv_id)
+
+    @tree.command(name="like", description=text("like"))
+    @app_commands.describe(arxiv_id="an arXiv id (2501.05366) or an arXiv / Hugging Face link")
+    async def like(interaction: discord.Interaction, arxiv_id: Range[str, 1, 200]) -> None:
+        await run(interaction, "like", arxiv_id)
+
+    @tree.command(name="dislike", description=text("dislike"))
+    @app_commands.describe(arxiv_id="an arXiv id (2501.05366) or an arXiv / Hugging Face link")
+    async def dislike(interaction: discord.Interaction, arxiv_id: Range[str, 1, 200]) -> None:
+        await run(interaction, "dislike", arxiv_id)
+
+    @tree.command(name="ratings", description=text("ratings"))
+    async def ratings(interaction: discord.Interaction) -> None:
+        await run(interaction, "ratings", "")
+
+    @tree.command(name="foryou", description=text("foryou"))
+    @app_commands.describe(n="how many papers (1-20)")
+    async def foryou(interaction: discord.Interaction, n: Range[int, 1, 20] = 5) -> None:
+        await run(interaction, "foryou", str(n))
 
     @tree.command(name="help", description=text("help"))
     async def help_(interaction: discord.Interaction) -> None:

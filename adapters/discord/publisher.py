@@ -18,6 +18,7 @@ from adapters.discord.send import message_kwargs
 from bot.cards import clean_text
 from bot.domain import Reply, Target
 from bot.i18n import t
+from bot.metrics import Metrics
 from bot.ports import ChatUnreachable, DeliveryError, ThreadGone
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,11 @@ class DiscordPublisher:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, *, language: str = "en") -> None:
+    def __init__(
+        self, client: discord.Client, metrics: Metrics | None = None, *, language: str = "en"
+    ) -> None:
         self.client = client
+        self.metrics = metrics or Metrics()
         self.language = language  # of the deactivation notice (the bot's default language)
         self._posts: dict[tuple[int, str], int] = {}  # (forum id, post title) -> thread id
         self._guild_of: dict[int, int] = {}  # channel id -> guild id, for deactivation notices
@@ -61,6 +65,26 @@ class DiscordPublisher:
         self._guild_of[channel_id] = guild_id
 
     async def send(self, target: Target, message: Any) -> str:
+        try:
+            message_id = await self._send(target, message)
+        except DeliveryError:
+            self.metrics.messages_failed.labels(self.platform).inc()
+            raise
+        self.metrics.messages_sent.labels(self.platform).inc()
+        return message_id
+
+    async def notify_operator(self, user_id: str, text: str) -> None:
+        """An operator alert by DM: the DM channel is opened through the REST API
+        (POST /users/@me/channels); the text is sent literally (markdown escaped)."""
+        try:
+            channel = await self.client.create_dm(discord.Object(id=int(user_id)))
+            await channel.send(content=discord.utils.escape_markdown(text))
+        except discord.HTTPException:
+            self.metrics.messages_failed.labels(self.platform).inc()
+            raise
+        self.metrics.messages_sent.labels(self.platform).inc()
+
+    async def _send(self, target: Target, message: Any) -> str:
         channel_id = int(target.thread_id or target.chat_id)
         try:
             channel = await self._channel(channel_id)

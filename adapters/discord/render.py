@@ -129,6 +129,8 @@ def card_embed(card: Card, language: str = "en") -> dict[str, Any]:
     if hf := _embed_url(card.hf_url):
         votes += f" · {_mdlink('Hugging Face', hf)}"
     fields = [_field(t("label_votes", language), votes, inline=True)]
+    if because := clean_text(card.because):
+        fields.append(_field("💡", _md(because, 256)))
     if organization := clean_text(card.organization):
         fields.append(
             _field(t("label_organization", language), _md(organization, 256), inline=True)
@@ -174,6 +176,8 @@ def compact_embed(card: Card, number: int, language: str = "en") -> dict[str, An
         lines[0] += f" · {_md(authors, 300)}"
     if sentence := gist_line(card):
         lines.append(_md(sentence, 400))
+    if because := clean_text(card.because):
+        lines.append(f"💡 *{_md(because, 200)}*")
     embed: dict[str, Any] = {"title": _title(card, f"{number}. "), "color": COLOR}
     if url := _embed_url(card.arxiv_url):
         embed["url"] = url
@@ -251,6 +255,8 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         messages.extend(DiscordMessage(embeds=tuple(group)) for group in groups[first:])
         if reply.style == "compact":
             messages = _with_paper_buttons(messages, reply.cards, reply.start, reply.item_label)
+        else:
+            messages = _with_rate_buttons(messages, reply.cards)
     extra = _buttons(reply.buttons)
     if extra:
         if not messages:
@@ -284,6 +290,29 @@ def _with_paper_buttons(
                 if word := clean_text(item_label):
                     label = clip(f"{label} · {word}", BUTTON_LABEL_LIMIT, measure=utf16_len)
                 buttons.append(DiscordButton(label, custom_id=command))
+        result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
+    return result
+
+
+def _with_rate_buttons(
+    messages: list[DiscordMessage], cards: Sequence[Card]
+) -> list[DiscordMessage]:
+    """👍/👎 for each full card ("/like <id>", "/dislike <id>"), numbered when several share a
+    message; at most 10 embeds a message, so 20 buttons fit in Discord's 25."""
+    result: list[DiscordMessage] = []
+    number = 0
+    for message in messages:
+        buttons: list[DiscordButton] = []
+        several = len(message.embeds) > 1
+        for _ in message.embeds:
+            card = cards[number]
+            number += 1
+            for mark, command in (("👍", "/like"), ("👎", "/dislike")):
+                custom_id = f"{command} {clean_text(card.arxiv_id)}"
+                fresh = all(b.custom_id != custom_id for b in buttons)
+                if utf16_len(custom_id) <= CUSTOM_ID_LIMIT and fresh:
+                    label = f"{mark} {number}" if several else mark
+                    buttons.append(DiscordButton(label, custom_id=custom_id))
         result.append(DiscordMessage(message.content, message.embeds, tuple(buttons)))
     return result
 

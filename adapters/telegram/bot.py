@@ -11,21 +11,32 @@ import base64
 import binascii
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, CallbackQuery, Chat, ChatMember, Message, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberRestricted,
+    Message,
+    Update,
+)
 from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -34,19 +45,39 @@ from adapters.telegram.ratelimit import PacedRateLimiter
 from bot.app import App
 from bot.cards import clip
 from bot.commands import ChatContext, parse_command
-from bot.domain import Reply
+from bot.domain import Reply, Target
 from bot.i18n import t
 from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot was added, removed or blocked
+]
 # what an inline button may run; settings changes still pass the core's admin check,
 # made for the user who pressed the button
 CALLBACK_COMMANDS = frozenset(
-    {"paper", "date", "today", "top", "search", "help", "settings", "subscribe", "unsubscribe"}
+    {
+        "paper",
+        "date",
+        "today",
+        "top",
+        "search",
+        "help",
+        "settings",
+        "subscribe",
+        "unsubscribe",
+        "like",
+        "dislike",
+    }
 )
+# 👍/👎 answer with a pop-up for the presser, not a message in the chat
+RATING_COMMANDS = frozenset({"like", "dislike"})
+_MEMBER_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 _CHAT_TYPES = {
     Chat.PRIVATE: "private",
     Chat.GROUP: "group",
@@ -54,6 +85,7 @@ _CHAT_TYPES = {
     Chat.CHANNEL: "channel",
 }
 _ADMIN_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR}
+_PRESENT_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 # read-only buttons under a channel post open the bot's private chat instead of posting into
 # the channel (any subscriber can press them); the command rides in the /start payload
 PRIVATE_CALLBACK_COMMANDS = frozenset({"paper", "date", "today", "top", "search", "help"})
@@ -81,7 +113,31 @@ def command_from_payload(payload: str) -> str | None:
     return command if parsed and parsed[0] in PRIVATE_CALLBACK_COMMANDS else None
 
 
+def rating_from_payload(payload: str) -> tuple[str, str, int] | None:
+    """``(name, arxiv id, channel id)`` behind a /start payload made for a 👍/👎 under a
+    channel post (``/like 2501.05366 -1001234``), or None."""
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        parsed = parse_command(raw.decode("utf-8"))
+    except (binascii.Error, ValueError):
+        return None
+    if parsed is None or parsed[0] not in RATING_COMMANDS:
+        return None
+    parts = parsed[1].split()
+    if len(parts) != 2 or not re.fullmatch(r"-?\d{1,20}", parts[1]):
+        return None
+    return parsed[0], parts[0], int(parts[1])
+
+
 Context = ContextTypes.DEFAULT_TYPE
+
+
+def bot_present(member: ChatMember) -> bool:
+    """Whether this status lets the bot receive posts (a restricted member still counts,
+    one that is no longer a member does not; left and kicked never)."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in _PRESENT_STATUSES
 
 
 class TelegramAdapter:
@@ -106,6 +162,7 @@ class TelegramAdapter:
                 settings.telegram_bot_token,
                 app.pace,
                 paid_per_second=settings.telegram_paid_broadcast_rate if paid else None,
+                on_retry_after=app.metrics.rate_limited.labels(PLATFORM).inc,
             )
             if pacing
             else None
@@ -122,8 +179,9 @@ class TelegramAdapter:
             builder = builder.rate_limiter(self.rate_limiter)
         self.application: Application = builder.build()
         # the morning post (bulk lane, paid broadcast if enabled) and command answers (replies)
-        self.publisher = TelegramPublisher(self.application.bot, paid_broadcast=paid)
-        self.replies = TelegramPublisher(self.application.bot, bulk=False)
+        self.publisher = TelegramPublisher(self.application.bot, app.metrics, paid_broadcast=paid)
+        self.replies = TelegramPublisher(self.application.bot, app.metrics, bulk=False)
+        self._down_since: datetime | None = None
         self._register_handlers()
 
     # ------------------------------------------------------------------ lifecycle
@@ -219,9 +277,32 @@ class TelegramAdapter:
         except Exception:
             log.exception("telegram: setMyCommands failed; commands still work when typed")
 
-    @staticmethod
-    def _polling_error(exc: Exception) -> None:
+    def _polling_error(self, exc: Exception) -> None:
         log.warning("telegram: polling failed, retrying: %s", exc)
+        if self._down_since is None:
+            self._down_since = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ connectivity
+
+    def connected(self) -> bool:
+        """Connected for sending (a standby instance too); polling errors mark it down."""
+        return self.application.running and self._down_since is None
+
+    def down_since(self) -> datetime | None:
+        return self._down_since
+
+    async def probe(self) -> None:
+        """While polling reports errors: does getMe get through again?"""
+        await self.application.bot.get_me()
+        self._back()
+
+    def _back(self) -> None:
+        if self._down_since is not None:
+            log.info("telegram: reachable again")
+            self._down_since = None
+
+    async def _on_any_update(self, update: object, context: Context) -> None:
+        self._back()  # an update arrived: polling works
 
     # ------------------------------------------------------------------ handlers
 
@@ -231,6 +312,10 @@ class TelegramAdapter:
         self.application.add_handler(CommandHandler(names, self._on_command, filters=where))
         self.application.add_handler(MessageHandler(filters.TEXT & where, self._on_other_text))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_handler(TypeHandler(Update, self._on_any_update), group=-1)
+        self.application.add_handler(
+            ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         self.application.add_error_handler(self._on_error)
 
     async def _on_command(self, update: Update, context: Context) -> None:
@@ -241,6 +326,9 @@ class TelegramAdapter:
         text = message.text
         parsed = parse_command(text, context.bot.username)
         if parsed and parsed[0] == "start" and message.chat.type == Chat.PRIVATE:
+            if (rating := rating_from_payload(parsed[1])) is not None:
+                await self._rate_for_channel(ctx, *rating)
+                return
             text = command_from_payload(parsed[1]) or text  # a button under a channel post
         parsed = parse_command(text, context.bot.username)
         async with self.typing(ctx, parsed[0] if parsed else ""):
@@ -249,6 +337,31 @@ class TelegramAdapter:
             )
             if reply is not None:
                 await self.answer(ctx, reply)
+
+    async def _rate_for_channel(
+        self, private: ChatContext, name: str, arxiv_id: str, channel_id: int
+    ) -> None:
+        """A 👍/👎 pressed under a channel post, arriving through the private-chat deep link:
+        it counts for the channel (one vote per member), if the presser is a member of it."""
+        language = await self.app.commands.language_of(private)
+        member = False
+        if private.user_id is not None:
+            try:
+                found = await self.application.bot.get_chat_member(channel_id, int(private.user_id))
+                member = found.status in _MEMBER_STATUSES
+            except TelegramError as exc:
+                log.info("telegram: getChatMember(%s) for a rating failed: %s", channel_id, exc)
+        if not member:
+            await self.answer(private, Reply(text=t("rating_not_member", language), is_error=True))
+            return
+        channel = ChatContext(
+            platform=PLATFORM,
+            chat_id=str(channel_id),
+            user_id=private.user_id,
+            chat_type="channel",
+        )
+        reply = await self.app.commands.run(name, arxiv_id, channel)
+        await self.answer(private, reply)
 
     async def _on_other_text(self, update: Update, context: Context) -> None:
         """Unknown commands and plain text: a hint in private chats, silence elsewhere."""
@@ -285,6 +398,9 @@ class TelegramAdapter:
             await self._answer_query(query)
             return
         ctx = self.chat_context(update, message)
+        if parsed[0] in RATING_COMMANDS:
+            await self._rate_by_button(query, message, ctx, data, context)
+            return
         if parsed[0] in PRIVATE_CALLBACK_COMMANDS:
             if message.chat.type == Chat.CHANNEL:
                 payload = start_payload(data)
@@ -307,6 +423,42 @@ class TelegramAdapter:
         if reply is not None:
             await self.answer(ctx, reply)
 
+    async def _rate_by_button(
+        self, query: CallbackQuery, message: Message, ctx: ChatContext, data: str, context: Context
+    ) -> None:
+        """👍/👎: the vote is the presser's, for this chat; the answer is a pop-up for them alone.
+        Under a channel post it goes through the private chat (a deep link naming the channel)."""
+        if message.chat.type == Chat.CHANNEL:
+            payload = start_payload(f"{data} {message.chat.id}")
+            url = f"https://t.me/{context.bot.username}?start={payload}" if payload else None
+            await self._answer_query(query, url=url)
+            return
+        reply = await self.app.commands.handle_text(data, ctx)
+        text = clip(reply.text, CALLBACK_ANSWER_LIMIT) if reply is not None else ""
+        await self._answer_query(query, text=text, show_alert=bool(reply and reply.is_error))
+
+    async def _on_my_chat_member(self, update: Update, context: Context) -> None:
+        """The bot's own membership changed: removed or blocked stops the chat's digests at
+        once, added back (member or admin) or unblocked resumes the subscribed ones."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        was, now = bot_present(change.old_chat_member), bot_present(change.new_chat_member)
+        if was == now:
+            return  # e.g. member → administrator: nothing changes for delivery
+        chat = change.chat
+        kind = _CHAT_TYPES.get(chat.type, "group")
+        status = change.new_chat_member.status
+        if now:
+            reason = f"telegram: the bot is back in the {kind} chat ({status})"
+        elif chat.type == Chat.PRIVATE:
+            reason = "telegram: the user blocked the bot"
+        else:
+            reason = f"telegram: the bot was removed from the {kind} chat ({status})"
+        target = Target(PLATFORM, str(chat.id))
+        changed = await self.app.reachability.chat_changed(target, now, reason)
+        log.info("telegram: %s; %d subscription(s) changed", reason, len(changed))
+
     @staticmethod
     async def _answer_query(query: CallbackQuery, **answer: Any) -> None:
         """answerCallbackQuery; a stale query (or a network blip) is logged, not fatal."""
@@ -316,8 +468,11 @@ class TelegramAdapter:
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 
     async def _on_error(self, update: object, context: Context) -> None:
-        """Log the traceback; a user only ever sees a short apology (private chats)."""
+        """Log the traceback and alert the operators (python-telegram-bot's error-handler
+        pattern); a user only ever sees a short apology (private chats)."""
         log.error("telegram: handler failed", exc_info=context.error)
+        if context.error is not None:
+            self.app.commands.alert_exception("a Telegram handler", context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         chat = update.effective_chat

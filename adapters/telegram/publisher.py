@@ -30,6 +30,7 @@ from telegram.error import (
 from adapters.telegram.ratelimit import bulk
 from adapters.telegram.render import TelegramMessage, render_reply
 from bot.domain import Reply, Target
+from bot.metrics import Metrics
 from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, ThreadGone
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,16 @@ class TelegramPublisher:
 
     platform = "telegram"
 
-    def __init__(self, bot: Bot, *, bulk: bool = True, paid_broadcast: bool = False) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        metrics: Metrics | None = None,
+        *,
+        bulk: bool = True,
+        paid_broadcast: bool = False,
+    ) -> None:
         self.bot = bot
+        self.metrics = metrics or Metrics()
         self.bulk = bulk
         self.paid_broadcast = bulk and paid_broadcast
 
@@ -125,8 +134,19 @@ class TelegramPublisher:
         try:
             sent = await self._send(target, message)
         except TelegramError as exc:
+            self.metrics.messages_failed.labels(self.platform).inc()
             raise map_error(exc) from exc
+        self.metrics.messages_sent.labels(self.platform).inc()
         return str(sent.message_id)
+
+    async def notify_operator(self, user_id: str, text: str) -> None:
+        """An operator alert: a private message, plain text (no markup to escape)."""
+        try:
+            await self.bot.send_message(chat_id_for_api(user_id), text)
+        except TelegramError:
+            self.metrics.messages_failed.labels(self.platform).inc()
+            raise
+        self.metrics.messages_sent.labels(self.platform).inc()
 
     async def _send(self, target: Target, message: TelegramMessage) -> Message:
         chat_id = chat_id_for_api(target.chat_id)

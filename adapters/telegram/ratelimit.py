@@ -53,14 +53,21 @@ class PacedRateLimiter(BaseRateLimiter[RateLimitArgs]):
         *,
         bulk_retries: int = 5,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+        on_retry_after: Callable[[], None] | None = None,
     ) -> None:
         self.pacer = pacer
         self.bulk_retries = bulk_retries
         self.sleep = sleep
+        self.on_retry_after = on_retry_after  # every 429 seen, retried or not (a metric)
 
     @classmethod
     def for_token(
-        cls, token: str, slots: SlotClock, *, paid_per_second: float | None = None
+        cls,
+        token: str,
+        slots: SlotClock,
+        *,
+        paid_per_second: float | None = None,
+        on_retry_after: Callable[[], None] | None = None,
     ) -> PacedRateLimiter:
         """The limits of one bot token; the pace key is the bot's id (never the secret)."""
         config = PaceConfig(
@@ -69,7 +76,7 @@ class PacedRateLimiter(BaseRateLimiter[RateLimitArgs]):
             group_limit=GROUP_PER_MINUTE,
             paid_per_second=paid_per_second,
         )
-        return cls(Pacer(config, slots))
+        return cls(Pacer(config, slots), on_retry_after=on_retry_after)
 
     @property
     def stats(self) -> PaceStats:
@@ -105,6 +112,8 @@ class PacedRateLimiter(BaseRateLimiter[RateLimitArgs]):
             except RetryAfter as exc:
                 stats = self.pacer.stats
                 stats.retry_after[lane] += 1
+                if self.on_retry_after is not None:
+                    self.on_retry_after()
                 if lane is Lane.BULK and attempt >= self.bulk_retries:
                     stats.gave_up[lane] += 1
                     raise

@@ -265,7 +265,25 @@ def _head_lines(card: Card, language: str = "en") -> list[str]:
     keywords = ", ".join(k for k in (clean_text(k) for k in card.keywords) if k)
     if keywords:
         lines.append(f"🏷 {esc(clip(keywords, 250, measure=utf16_len))}")
+    if because := _because(card):
+        lines.append(because)
     return lines
+
+
+def _because(card: Card) -> str:
+    """The personal-ranking line ("Because you liked …"), escaped, or ""."""
+    text = clean_text(card.because)
+    return f"💡 <i>{esc(clip(text, 200, measure=utf16_len))}</i>" if text else ""
+
+
+def rate_row(card: Card) -> tuple[TgButton, ...]:
+    """👍/👎 under a card: they run /like and /dislike for the chat (and the presser)."""
+    made = [
+        TgButton(label, callback_data=data)
+        for label, command in (("👍", "/like"), ("👎", "/dislike"))
+        if (data := _callback(f"{command} {card.arxiv_id}"))
+    ]
+    return tuple(made)
 
 
 Parts = list[tuple[str | None, str]]
@@ -366,6 +384,8 @@ def _compact(reply: Reply) -> list[TelegramMessage]:
     for n, card in enumerate(reply.cards, reply.start):
         title = clip(clean_text(card.title) or card.arxiv_id, 200, measure=utf16_len)
         line = f"{n}. {link(card.arxiv_url, title)} · 👍 {card.votes:,} · {link(card.hf_url, '🤗')}"
+        if because := _because(card):
+            line += "\n    " + because
         if gist := gist_line(card):
             line += f"\n<i>{esc(clip(gist, COMPACT_GIST, measure=utf16_len))}</i>"
         blocks.append(line)
@@ -391,7 +411,8 @@ def _cards(reply: Reply) -> list[TelegramMessage]:
     messages = [TelegramMessage(text=t) for t in pack(intro, TEXT_LIMIT, measure=_length)]
     for card in reply.cards:
         head, parts = _head_lines(card, reply.language), _summary_parts(card)
-        buttons: tuple[tuple[TgButton, ...], ...] = ()  # the head already links the HF page
+        # the head already links the HF page; 👍/👎 under the card
+        buttons = tuple(row for row in (rate_row(card),) if row)
         photo = safe_url(card.thumbnail_url)
         caption = _fit(head, parts, CAPTION_LIMIT) if photo else None
         if caption is not None:

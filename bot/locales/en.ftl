@@ -11,10 +11,13 @@ help =
     /subscribe: get the digest here every morning (admins)
     /unsubscribe: stop the morning digest (admins)
     /settings: show or change this chat's settings (admins)
+    /like ID, /dislike ID: teach this chat what it wants to read first (👍/👎)
+    /foryou [N]: unrated papers of the last two weeks you are most likely to like
+    /ratings: this chat's 👍/👎
     /help: this message
 settings_help =
     Change one setting with /settings KEY VALUE:
-    time HH:MM (e.g. 08:30), timezone Area/City (e.g. Asia/Seoul), language en|ko|any language name, style compact|cards, top 1-50, minvotes 0+, include word, word (or 'none'), exclude word, word (or 'none'), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun
+    time HH:MM (e.g. 08:30), timezone Area/City (e.g. Asia/Seoul), language en|ko|any language name, style compact|cards, top 1-50, minvotes 0+, include word, word (or 'none'), exclude word, word (or 'none'), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun, rank votes|personal|reset
 today_title = Daily Papers ({ $day })
 today_intro =
     { $count ->
@@ -71,6 +74,7 @@ settings_show =
     Exclude: { $exclude }
     Note on empty days: { $emptynote }
     Paused: { $paused }
+    Order: { $rank }
     Digest: { $digest } (weekly on { $weekday }, monthly on the 1st)
 setting_changed = Done: { $key } is now { $value }.
 unknown_setting = There is no setting '{ $key }'. Settings: { $keys }.
@@ -144,6 +148,15 @@ label_project_page = Project page
 authors_more = … +{ $count } more
 label_keywords = Keywords
 
+## Operator alerts (bot/alerts.py)
+
+alert_prefix = ⚠️ dailypapers alert: { $text }
+alert_suppressed = ({ $count } more of this kind in the last hour were not sent.)
+alert_deactivated = stopped posting to { $platform } chat { $chat } after repeated failures ({ $reason }). `dailypapers channels list` shows it; a chat admin can /subscribe again.
+alert_source_down = the morning post is waiting: Hugging Face could not be reached ({ $reason }). It is retried at every tick.
+alert_platform_down = { $platform } has been disconnected since { $since } (over { $minutes } min).
+alert_exception = an unexpected error in { $where }: { $error }. The traceback is in the log.
+
 ## Command descriptions (setMyCommands, Discord slash commands)
 
 command_today = The latest finished day's papers
@@ -155,3 +168,59 @@ command_subscribe = Get the digest here every morning
 command_unsubscribe = Stop the morning digest
 command_settings = Show or change this chat's settings
 command_help = What I can do
+
+# personal ranking (issue 13)
+valid_rank = Use votes (most voted first), personal (what this chat likes first, learnt from 👍/👎) or reset (forget this chat's ratings).
+rank_votes = most voted first
+rank_personal = personal (learnt from 👍/👎)
+today_intro_personal =
+    { $count ->
+        [one] One paper featured on Hugging Face on { $day }.
+       *[other] { $count } papers featured on Hugging Face on { $day }, in this chat's order (learnt from 👍/👎).
+    }
+because_liked = Because you liked “{ $title }”
+like_usage = Which paper? Use /like ARXIV_ID or /dislike ARXIV_ID (e.g. /like 2501.05366).
+liked =
+    { $count ->
+        [one] 👍 Noted: “{ $title }”. This chat has one rated paper.
+       *[other] 👍 Noted: “{ $title }”. This chat has { $count } rated papers.
+    }
+disliked =
+    { $count ->
+        [one] 👎 Noted: “{ $title }”. This chat has one rated paper.
+       *[other] 👎 Noted: “{ $title }”. This chat has { $count } rated papers.
+    }
+rating_unchanged = You had already rated “{ $title }” that way.
+ratings_title = This chat's ratings
+ratings_intro =
+    { $count ->
+        [one] One rated paper ({ $likes } 👍, { $dislikes } 👎):
+       *[other] { $count } rated papers ({ $likes } 👍, { $dislikes } 👎), latest first:
+    }
+ratings_empty = No ratings yet. Press 👍 or 👎 under a paper (or /like ARXIV_ID) and turn on /settings rank personal to see what this chat likes first.
+ratings_more =
+    { $count ->
+        [one] … and one more.
+       *[other] … and { $count } more.
+    }
+rank_reset =
+    { $count ->
+        [one] Forgot this chat's one rating.
+       *[other] Forgot this chat's { $count } ratings.
+    }
+foryou_usage = Use /foryou [N], with N from 1 to { $max } (e.g. /foryou 5). '{ $value }' is not valid.
+foryou_title = For you
+foryou_intro =
+    { $count ->
+        [one] One paper from { $start } to { $end } you have not rated, most likely to interest this chat.
+       *[other] { $count } papers from { $start } to { $end } you have not rated, most likely to interest this chat first.
+    }
+foryou_cold = I don't know this chat's taste yet. Press 👍 or 👎 under a few papers (or /like ARXIV_ID), or set /settings include with a few words.
+foryou_empty = You have rated every paper from { $start } to { $end }.
+button_like = 👍
+button_dislike = 👎
+rating_not_member = Only members of that channel can rate its papers.
+command_like = 👍 a paper: /like ARXIV_ID
+command_dislike = 👎 a paper: /dislike ARXIV_ID
+command_ratings = This chat's 👍/👎
+command_foryou = Unrated papers you are most likely to like: /foryou [N]

@@ -11,10 +11,13 @@ help =
     /subscribe: 매일 아침 이 채팅에서 다이제스트 받기 (관리자)
     /unsubscribe: 아침 다이제스트 중지 (관리자)
     /settings: 이 채팅의 설정 보기 또는 변경 (관리자)
+    /like ID, /dislike ID: 이 채팅이 먼저 읽고 싶은 논문을 알려 주기 (👍/👎)
+    /foryou [N]: 지난 2주 동안 평가하지 않은 논문 중 좋아할 만한 논문
+    /ratings: 이 채팅의 👍/👎 목록
     /help: 이 도움말
 settings_help =
     /settings 항목 값 으로 설정 하나를 바꿉니다:
-    time HH:MM (예: 08:30), timezone 지역/도시 (예: Asia/Seoul), language en|ko|언어 이름, style compact|cards, top 1-50, minvotes 0 이상, include 단어, 단어 (또는 none), exclude 단어, 단어 (또는 none), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun
+    time HH:MM (예: 08:30), timezone 지역/도시 (예: Asia/Seoul), language en|ko|언어 이름, style compact|cards, top 1-50, minvotes 0 이상, include 단어, 단어 (또는 none), exclude 단어, 단어 (또는 none), emptynote on|off, paused on|off, digest daily|weekly|monthly, weekday mon..sun, rank votes|personal|reset
 today_title = Daily Papers ({ $day })
 today_intro = { $day }에 Hugging Face에 소개된 논문 { $count }편 (추천 많은 순).
 date_intro = { $day }에 Hugging Face에 소개된 논문 { $count }편.
@@ -55,6 +58,7 @@ settings_show =
     제외 키워드: { $exclude }
     빈 날 알림: { $emptynote }
     일시 중지: { $paused }
+    순서: { $rank }
     다이제스트: { $digest } (weekly 요일: { $weekday }, monthly: 매월 1일)
 setting_changed = 완료: { $key }이(가) 이제 { $value }입니다.
 unknown_setting = '{ $key }'라는 설정은 없습니다. 설정 항목: { $keys }.
@@ -120,6 +124,15 @@ label_project_page = 프로젝트 페이지
 authors_more = … 외 { $count }명
 label_keywords = 키워드
 
+## Operator alerts (bot/alerts.py)
+
+alert_prefix = ⚠️ dailypapers 알림: { $text }
+alert_suppressed = (지난 한 시간 동안 같은 종류의 알림 { $count }건은 보내지 않았습니다.)
+alert_deactivated = { $platform } 채팅 { $chat }에 반복해서 보내지 못해 게시를 멈췄습니다 ({ $reason }). `dailypapers channels list`에서 볼 수 있고, 채팅 관리자가 /subscribe 로 다시 구독할 수 있습니다.
+alert_source_down = 아침 게시가 대기 중입니다: Hugging Face에 연결할 수 없습니다 ({ $reason }). 매 틱마다 다시 시도합니다.
+alert_platform_down = { $platform } 연결이 { $since }부터 끊겨 있습니다 ({ $minutes }분 이상).
+alert_exception = { $where }에서 예상하지 못한 오류: { $error }. 자세한 내용은 로그에 있습니다.
+
 ## Command descriptions (setMyCommands, Discord slash commands)
 
 command_today = 가장 최근에 마감된 날의 논문
@@ -131,3 +144,31 @@ command_subscribe = 매일 아침 다이제스트 받기
 command_unsubscribe = 아침 다이제스트 중지
 command_settings = 이 채팅의 설정 보기/변경
 command_help = 사용법
+
+# personal ranking (issue 13)
+valid_rank = votes (추천 많은 순), personal (👍/👎로 배운 이 채팅의 취향 순) 또는 reset (이 채팅의 평가 지우기)를 사용하세요.
+rank_votes = 추천 많은 순
+rank_personal = 개인화 (👍/👎로 학습)
+today_intro_personal = { $day }에 Hugging Face에 소개된 논문 { $count }편 (👍/👎로 배운 이 채팅의 순서).
+because_liked = “{ $title }”을(를) 좋아하셔서
+like_usage = 어떤 논문인가요? /like ARXIV_ID 또는 /dislike ARXIV_ID (예: /like 2501.05366)
+liked = 👍 기록했습니다: “{ $title }”. 이 채팅이 평가한 논문은 { $count }편입니다.
+disliked = 👎 기록했습니다: “{ $title }”. 이 채팅이 평가한 논문은 { $count }편입니다.
+rating_unchanged = “{ $title }”은(는) 이미 그렇게 평가하셨습니다.
+ratings_title = 이 채팅의 평가
+ratings_intro = 평가한 논문 { $count }편 (👍 { $likes }, 👎 { $dislikes }), 최근 순:
+ratings_empty = 아직 평가가 없습니다. 논문 아래의 👍 또는 👎 (또는 /like ARXIV_ID)를 누르고 /settings rank personal 을 켜 보세요.
+ratings_more = … 그리고 { $count }편 더.
+rank_reset = 이 채팅의 평가 { $count }개를 지웠습니다.
+foryou_usage = /foryou [N] 형식으로, N은 1에서 { $max } 사이입니다 (예: /foryou 5). '{ $value }'은(는) 올바르지 않습니다.
+foryou_title = 추천 논문
+foryou_intro = { $start }부터 { $end }까지 아직 평가하지 않은 논문 { $count }편 (관심 있을 만한 순).
+foryou_cold = 아직 이 채팅의 취향을 모릅니다. 논문 몇 편에 👍 또는 👎 (또는 /like ARXIV_ID)를 누르거나 /settings include 로 단어 몇 개를 정해 주세요.
+foryou_empty = { $start }부터 { $end }까지의 논문을 모두 평가하셨습니다.
+button_like = 👍
+button_dislike = 👎
+rating_not_member = 그 채널의 구독자만 논문을 평가할 수 있습니다.
+command_like = 논문에 👍: /like ARXIV_ID
+command_dislike = 논문에 👎: /dislike ARXIV_ID
+command_ratings = 이 채팅의 👍/👎
+command_foryou = 좋아할 만한 평가 안 한 논문: /foryou [N]

@@ -61,7 +61,12 @@ def make_core(
     publishers: Sequence[Publisher] = (),
     **settings: Any,
 ) -> tuple[App, MemorySource, FakeClock]:
-    """The real core (``build_app``) on ``db``, an in-memory source and a settable clock."""
+    """The real core (``build_app``) on ``db``, an in-memory source and a settable clock.
+
+    Full text is off unless asked for (``fulltext=True`` with ``arxiv_base_url`` on the fake
+    arXiv): an injected ``llm`` would otherwise send the summariser to arxiv.org.
+    """
+    settings.setdefault("fulltext", False)
     source = source or MemorySource(sample_days())
     clock = FakeClock(now or datetime(2025, 1, 11, 9, 0, tzinfo=UTC))
     config = Settings(_env_file=None, database_url=str(db.engine.url), **settings)  # type: ignore[call-arg]

@@ -4,7 +4,11 @@ It answers like the real service: the ``chat.completion`` envelope with ``usage`
 ``{"error": {...}}`` envelope with real statuses (400 bad body, 401 no/wrong key, 404 unknown
 model, 429 with Retry-After, 500), and it insists on the word "json" in the messages when
 ``response_format`` is ``json_object``, as OpenAI does. Its answer is a deterministic three-part
-JSON summary in the language the prompt asks for (Hangul for Korean).
+JSON summary in the language the prompt asks for (Hangul for Korean). Like a model following
+prompt v2, when the prompt carries the paper's body (``<fulltext>``) its Performance Highlights
+quote the numbers of the first number-bearing sentence of the body's results/experiments
+section (else of the body), and its Technical Details name the body's method section; without a
+body it states no number at all. Tests read what the prompts contained with ``user_prompts()``.
 
 Failures are injected per request: ``fake.inject("rate_limit", times=1)``; behaviours are
 ``ok``, ``malformed``, ``fenced`` (valid JSON in a Markdown fence), ``missing_key``, ``refuse``,
@@ -46,6 +50,53 @@ BEHAVIOURS = (
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 _TARGET = re.compile(r"Target language:\s*([^\n]+)")
+_FULLTEXT = re.compile(r"<fulltext>(.*?)</fulltext>", re.DOTALL)
+_NUMBER = re.compile(r"(?<![\w.])\d+\.\d+%?|(?<![\w.])\d+%")
+_RESULTS = re.compile(r"result|experiment|evaluat", re.IGNORECASE)
+
+
+def body_numbers(body: str) -> list[str]:
+    """The numbers a careful model would quote: the first results sentence that has some."""
+    sections: list[tuple[str, str]] = []
+    for block in re.split(r"^## ", body, flags=re.MULTILINE):
+        heading, _, text = block.partition("\n")
+        if text.strip():
+            sections.append((heading.strip(), text))
+    ordered = [t for h, t in sections if _RESULTS.search(h)] + [t for _h, t in sections]
+    for text in ordered:
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            found = _NUMBER.findall(sentence)
+            if found:
+                return list(dict.fromkeys(found))[:3]
+    return []
+
+
+def _method_heading(body: str) -> str | None:
+    for heading in re.findall(r"^## (.+)$", body, flags=re.MULTILINE):
+        if re.search(r"method|approach|model", heading, re.IGNORECASE):
+            return heading.strip()
+    return None
+
+
+def _with_body(parts: dict[str, str], language: str, body: str) -> dict[str, str]:
+    """Prompt v2's promise: the paper's own numbers, and the method's specifics."""
+    numbers = body_numbers(body)
+    method = _method_heading(body)
+    korean = language.lower().startswith("korean")
+    if numbers:
+        quoted = ", ".join(numbers)
+        parts["performance_highlights"] += (
+            f" 본문 실험 결과에서 {quoted}를 기록했습니다."
+            if korean
+            else f" The paper reports {quoted}."
+        )
+    if method:
+        parts["technical_details"] += (
+            f" 자세한 내용은 '{method}' 절에 설명되어 있습니다."
+            if korean
+            else f" The '{method}' section gives the specifics."
+        )
+    return parts
 
 
 def _templates(language: str, title: str) -> dict[str, str]:
@@ -159,6 +210,15 @@ class FakeOpenAI:
         self.requests.clear()
         self.answers.clear()
         self.max_in_flight = 0
+
+    def user_prompts(self) -> list[str]:
+        """The user message of every request received, in order."""
+        return [
+            str(m.get("content", ""))
+            for body in self.requests
+            for m in body.get("messages", [])
+            if m.get("role") == "user"
+        ]
 
     def _pick(self, prompt: str) -> _Injection | None:
         for injection in self._injections:
@@ -342,6 +402,9 @@ class FakeOpenAI:
         target = _TARGET.search(user)
         language = target.group(1).strip() if target else "English"
         parts = _templates(language, title)
+        fulltext = _FULLTEXT.search(user)
+        if fulltext:
+            parts = _with_body(parts, language, fulltext.group(1))
 
         content: str | None
         refusal: str | None = None

@@ -360,6 +360,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(9000)
         self._open_callbacks: set[str] = set()
         self._failures: list[_Failure] = []
+        self._bot_admin_in: set[int] = set()  # chats where the bot is an administrator
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, last refill)
         self._group_windows: dict[int, deque[float]] = {}
         self._changed = asyncio.Condition()
@@ -593,6 +594,56 @@ class FakeTelegram:
                 }
             }
         )
+
+    def bot_member_changed(self, chat_id: int, new_status: str, by_user: int) -> dict[str, Any]:
+        """The bot's membership changes as Telegram reports it: ``my_chat_member``.
+
+        ``new_status``: ``left`` or ``kicked`` (removed from a group or channel; ``kicked`` in a
+        private chat is the user blocking the bot), ``member`` or ``administrator`` (added
+        back; ``member`` in a private chat is the user unblocking it). The chat's state
+        follows, so sends fail (or work) as they would.
+        """
+        chat = self.chats[chat_id]
+        old_status = self._bot_status(chat)
+        gone = new_status in {"left", "kicked"}
+        if chat.type == "private":
+            chat.blocked = gone
+        else:
+            chat.kicked = gone
+        if new_status == "administrator":
+            self._bot_admin_in.add(chat_id)
+        else:
+            self._bot_admin_in.discard(chat_id)
+        return self.inject(
+            {
+                "my_chat_member": {
+                    "chat": chat.to_json(),
+                    "from": self.add_user(by_user).to_json(),
+                    "date": int(time.time()),
+                    "old_chat_member": self._bot_member_json(chat, old_status),
+                    "new_chat_member": self._bot_member_json(chat, new_status),
+                }
+            }
+        )
+
+    def _bot_status(self, chat: FakeChat) -> str:
+        if chat.blocked:
+            return "kicked"
+        if chat.kicked:
+            return "left"
+        return "administrator" if chat.id in self._bot_admin_in else "member"
+
+    def _bot_member_json(self, chat: FakeChat, status: str) -> dict[str, Any]:
+        """A ChatMember of the bot itself, with the fields Telegram sends for ``status``."""
+        if status == "administrator":
+            admin = _administrator(self.bot)
+            if chat.type == "channel":
+                admin.update(can_post_messages=True, can_edit_messages=True)
+            return admin
+        member: dict[str, Any] = {"status": status, "user": self.bot.to_json()}
+        if status == "kicked":
+            member["until_date"] = 0  # forever
+        return member
 
     # ------------------------------------------------------------------ assertions
 
