@@ -1,6 +1,8 @@
 """Reply → Markdown in the seed's shape (docs, archives, ``digest --format markdown``).
 
 Markdown is a document, not a chat: every card is shown in full whatever the reply's style.
+Its labels ("Vote:", "Authors:", "… +N more") stay English in every language: the seed
+(``/work/shared/seed``, a Korean digest) fixes this shape, and readers of archives rely on it.
 Untrusted text is backslash-escaped (CommonMark lets any ASCII punctuation be escaped), but
 only the characters that could change the structure, so ordinary prose comes out as is.
 """

@@ -28,7 +28,7 @@ def _card(card: Card, number: int, full: bool, s: _Style, language: str = "en") 
     title = clean_text(card.title) or clean_text(card.arxiv_id)
     lines = [f"{number}. {s.wrap('bold', title)}  (👍 {card.votes:,})"]
     lines.append(f"   {s.wrap('blue', card.arxiv_url)}")
-    authors = shorten_authors(card.authors, max_names=8 if full else 3)
+    authors = shorten_authors(card.authors, max_names=8 if full else 3, language=language)
     if authors:
         lines.append(f"   {t('label_authors', language)}: {s.text(authors)}")
     if because := clean_text(card.because):

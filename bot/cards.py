@@ -189,13 +189,13 @@ def github_url(repo: str | None) -> str | None:
     return safe_url(repo)
 
 
-def shorten_authors(authors: Sequence[str], max_names: int = 8) -> str:
-    """ "A, B, C" — or the first ``max_names`` names and "… +4,992 more"."""
+def shorten_authors(authors: Sequence[str], max_names: int = 8, language: str = "en") -> str:
+    """ "A, B, C" — or the first ``max_names`` names and "… +4,992 more" (in ``language``)."""
     names = [name for name in (clean_text(a) for a in authors) if name]
     if len(names) <= max_names:
         return ", ".join(names)
     shown = names[:max_names]
-    return f"{', '.join(shown)}, … +{len(names) - len(shown):,} more"
+    return f"{', '.join(shown)}, {t('authors_more', language, count=len(names) - len(shown))}"
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

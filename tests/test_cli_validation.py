@@ -4,8 +4,13 @@ summaries fell back, piped console echoes each command."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import pty
+import sys
+
 from tests.fakes.openai import FakeOpenAI
-from tests.test_cli import Cli, cli, hf  # noqa: F401  (fixtures)
+from tests.test_cli import ROOT, Cli, cli, hf  # noqa: F401  (fixtures)
 
 
 def one_error(result) -> str:
@@ -81,3 +86,36 @@ async def test_piped_console_echoes_commands(cli: Cli) -> None:  # noqa: F811
     echoed = [line for line in lines if line.startswith("dailypapers> ")]
     assert echoed == ["dailypapers> /help", "dailypapers> /date 2025-01-10", "dailypapers> /more"]
     assert lines.index("dailypapers> /help") < lines.index("dailypapers> /date 2025-01-10")
+
+
+async def test_fetch_shows_a_progress_bar_on_a_terminal_only(cli: Cli) -> None:  # noqa: F811
+    """stderr on a pseudo-terminal gets rich's bar ("Fetched DAY", "n/m"); a pipe gets none."""
+    primary, secondary = pty.openpty()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "bot.cli", "fetch", "--since", "2025-01-06", "--until", "2025-01-10"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=secondary,
+            env={**cli.env, "TERM": "xterm", "COLUMNS": "100"},
+            cwd=ROOT,
+        )
+        os.close(secondary)
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(primary)
+    assert process.returncode == 0
+    shown = terminal.decode(errors="replace")
+    assert "Fetched 2025-01-" in shown and "/5" in shown, shown
+    assert "Stored 21 featured papers" in out.decode()
+    piped = await cli("fetch", "--since", "2025-01-06", "--until", "2025-01-10")
+    assert "Fetched" not in piped.err and "Nothing new" in piped.out

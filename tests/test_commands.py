@@ -234,3 +234,13 @@ async def test_search_on_an_empty_archive_says_so(db) -> None:
     source.days.clear()  # Hugging Face has nothing either
     reply = await app.commands.run("search", "diffusion", private())
     assert "archive holds no papers yet" in reply.text and "fetch --since" in reply.text
+
+
+async def test_korean_top_month_is_the_last_30_days(db) -> None:
+    app, _, _ = make_core(db, now=NOW)
+    await app.commands.run("settings", "language ko", private())
+    month = await app.commands.run("top", "3 month", private())
+    assert not month.is_error
+    assert month.title == "최근 30일 상위 3편" and "지난 달" not in month.title
+    week = await app.commands.run("top", "3 week", private())
+    assert week.title == "최근 7일 상위 3편"

@@ -466,3 +466,11 @@ async def test_discord_py_honours_the_channel_bucket_and_the_fake_announces_it(
     assert len(posts) == 8 and world.discord.too_many == 0
     arrivals = [m["_at"] for m in posts]
     assert max_in_window(arrivals, 4.9) <= 5  # the sixth waited for the bucket to reset
+
+
+async def test_paper_is_deferred_while_it_may_wait_for_a_summary(world: World) -> None:
+    replies = await command(world, "paper", {"arxiv_id": SEED_IDS[0]})
+    interaction = world.discord.interactions[max(world.discord.interactions)]
+    assert interaction.callback_type == 5  # "thinking…" while the summary is made
+    assert f"https://arxiv.org/abs/{SEED_IDS[0]}" in texts(replies)
+    assert SORRY not in texts(replies)

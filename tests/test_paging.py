@@ -163,6 +163,7 @@ async def test_console_more_continues_the_last_list(sqlite_url, hf) -> None:
         session = Session()
         nothing = await answer(app, "more", session=session)
         assert nothing is not None and "Nothing more to show" in nothing
+        assert "/search" in nothing  # /search pages too
         first = await answer(app, "today", session=session)
         assert first is not None and "Showing 10 of 57" in first and "/more" in first
         ranked = await ranked_ids(app)

@@ -62,6 +62,16 @@ async def test_paper_in_korean_gets_the_llm_summary_with_typing(sqlite_url, hf, 
             (listing,) = await say(tg, "/today")
             labels = [b["text"] for b in listing.buttons() if "callback_data" in b]
             assert "1 · 요약하기" in labels  # a Summarise button under each listed item
+            first = next(b for b in listing.buttons() if b.get("text") == "1 · 요약하기")
+            assert first["callback_data"].startswith("/paper ")
+            before = len(tg.sent_to(USER))
+            tg.press_button(listing, USER, data=first["callback_data"])
+            sent = await tg.wait_sent(before + 1, chat_id=USER, within=15)
+            pressed = " ".join(m.plain for m in sent[before:])
+            assert "What's New:" in pressed and "이 연구는" in pressed  # summarised in Korean
+            assert "영어 원문" not in pressed
+            paper_id = first["callback_data"].removeprefix("/paper ")
+            assert paper_id != GAN and llm.calls == 2  # a new summary, made on the press
 
 
 async def test_unknown_model_says_why_and_logs_a_warning(sqlite_url, hf, tg, caplog) -> None:

@@ -3,14 +3,16 @@ at most five keywords, HF's own Markdown never shown raw, one summary line per l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import regex
 
 from adapters.discord.render import render_reply as discord_reply
+from adapters.markdown import render_markdown
 from adapters.telegram.render import render_reply as telegram_reply
 from adapters.text import render_text
-from bot.cards import build_card, clip, strip_markdown, utf16_len
+from bot.cards import build_card, clip, shorten_authors, strip_markdown, utf16_len
 from bot.domain import FeaturedPaper, PaperInfo, Reply
 from tests.fakes.telegram import parse_html
 
@@ -114,3 +116,21 @@ def test_renderer_labels_follow_the_reply_language() -> None:
     assert "프로젝트 페이지" in html and "Project page" not in html
     english = [e for m in discord_reply(Reply(cards=(card,), style="cards")) for e in m.embeds]
     assert "Authors" in [f["name"] for f in english[0]["fields"]]
+
+
+def test_more_authors_follow_the_reply_language() -> None:
+    card = build_card(paper())
+    card = replace(card, authors=tuple(f"Author {n}" for n in range(1, 13)))
+    compact = Reply(cards=(card,), style="compact", language="ko")
+    assert "Author 3, … 외 9명" in render_text(compact)
+    embeds = [e for m in discord_reply(compact) for e in m.embeds]
+    assert "Author 3, … 외 9명" in embeds[0]["description"]
+    cards = replace(compact, style="cards")
+    (embed,) = [e for m in discord_reply(cards) for e in m.embeds]
+    assert "Author 8, … 외 4명" in str(embed["fields"])
+    html = "".join(m.text for m in telegram_reply(cards))
+    assert "Author 8, … 외 4명" in html and "more" not in html
+    assert "Author 8, … +4 more" in render_text(replace(cards, language="en"))
+    assert shorten_authors(["A"] * 5000, language="ko").endswith("… 외 4,992명")
+    # Markdown keeps the seed's English shape in every language
+    assert "Author 8, … +4 more" in render_markdown(cards)

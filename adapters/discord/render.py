@@ -135,7 +135,7 @@ def card_embed(card: Card, language: str = "en") -> dict[str, Any]:
         fields.append(
             _field(t("label_organization", language), _md(organization, 256), inline=True)
         )
-    if authors := shorten_authors(card.authors):
+    if authors := shorten_authors(card.authors, language=language):
         fields.append(_field(t("label_authors", language), _md(authors, FIELD_VALUE_LIMIT)))
     if github := safe_url(card.github_url):
         stars = f" ⭐ {card.github_stars:,}" if card.github_stars else ""
@@ -169,10 +169,10 @@ def card_embed(card: Card, language: str = "en") -> dict[str, Any]:
     return embed
 
 
-def compact_embed(card: Card, number: int) -> dict[str, Any]:
+def compact_embed(card: Card, number: int, language: str = "en") -> dict[str, Any]:
     """A short embed for listings: title, link, thumbnail, votes, a few authors, the gist."""
     lines = [f"👍 {card.votes:,}"]
-    if authors := shorten_authors(card.authors, max_names=3):
+    if authors := shorten_authors(card.authors, max_names=3, language=language):
         lines[0] += f" · {_md(authors, 300)}"
     if sentence := gist_line(card):
         lines.append(_md(sentence, 400))
@@ -243,7 +243,10 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         if reply.style == "cards":
             embeds = [card_embed(card, reply.language) for card in reply.cards]
         else:
-            embeds = [compact_embed(card, n) for n, card in enumerate(reply.cards, reply.start)]
+            embeds = [
+                compact_embed(card, n, reply.language)
+                for n, card in enumerate(reply.cards, reply.start)
+            ]
         groups = _embed_messages(embeds)
         first = 0
         if messages:  # the title rides along with the first embeds

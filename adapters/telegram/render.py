@@ -253,7 +253,7 @@ def _head_lines(card: Card, language: str = "en") -> list[str]:
         f"<b>{link(card.arxiv_url, title)}</b>",
         f"👍 {card.votes:,} · {link(card.hf_url, 'Hugging Face')}",
     ]
-    if authors := shorten_authors(card.authors):
+    if authors := shorten_authors(card.authors, language=language):
         lines.append(f"👥 {esc(clip(authors, 400, measure=utf16_len))}")
     if organization := clean_text(card.organization):
         lines.append(f"🏛 {esc(clip(organization, 150, measure=utf16_len))}")

@@ -120,7 +120,7 @@ button_unsubscribe = Unsubscribe
 button_style = Style: { $style }
 button_pause = Pause
 button_next_page = More
-no_more = Nothing more to show: /more continues the last list (/today, /date, /top).
+no_more = Nothing more to show: /more continues the last list (/today, /date, /top, /search).
 showing =
     { $count ->
         [one] Showing 1 of { $total }.
@@ -152,6 +152,7 @@ label_authors = Authors
 label_code = Code
 label_project = Project
 label_project_page = Project page
+authors_more = … +{ $count } more
 label_keywords = Keywords
 
 ## Operator alerts (bot/alerts.py)

@@ -96,7 +96,7 @@ button_unsubscribe = 구독 해지
 button_style = 형식: { $style }
 button_pause = 일시 중지
 button_next_page = 더 보기
-no_more = 더 보여 드릴 것이 없습니다. /more 는 마지막 목록(/today, /date, /top)을 이어 보여 줍니다.
+no_more = 더 보여 드릴 것이 없습니다. /more 는 마지막 목록(/today, /date, /top, /search)을 이어 보여 줍니다.
 showing = { $total }편 중 { $count }편 표시.
 showing_range = { $total }편 중 { $first }–{ $last }번째 표시.
 button_resume = 다시 시작
@@ -124,6 +124,7 @@ label_authors = 저자
 label_code = 코드
 label_project = 프로젝트
 label_project_page = 프로젝트 페이지
+authors_more = … 외 { $count }명
 label_keywords = 키워드
 
 ## Operator alerts (bot/alerts.py)
