@@ -23,6 +23,7 @@ from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.pacing import MemorySlots, SlotClock, make_slots
 from bot.ports import DeliveryLedger, PaperSource, Publisher, SubscriptionStore
+from bot.queue import DeliveryQueue
 from bot.ranking import PersonalRanking, Ranker
 from bot.ratings import Ratings
 from bot.reachability import Reachability
@@ -179,6 +180,7 @@ def build_app(
         subscriptions,
         ledger,
         clock,
+        queue=DeliveryQueue(db),
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
         metrics=metrics,

@@ -1,19 +1,23 @@
 """The morning post: which subscriptions are due, and the fan-out.
 
-The scheduler is only a clock: every tick asks ``Delivery.tick(now)``. "Who is due" and "who got
-what" live in the database, where the unique (subscription, day) ledger row (``bot/ledger.py``)
-decides races, so a restart neither re-posts nor skips. This module sees only plain
-``Subscription``/``DeliveryRecord`` objects, through the ``SubscriptionStore`` and
-``DeliveryLedger`` ports.
+"Who is due" and "who got what" live in the database: each subscription's ``next_post_at``
+(the queue, ``bot/queue.py``) says when it is next taken up, and the unique (subscription,
+period) ledger row (``bot/ledger.py``) records what was sent, message by message, so a restart
+neither re-posts nor skips. A failure is judged by whose it is: the chat's own (blocked, gone)
+ends its day; the platform's (network, 5xx, 429) holds the delivery, counts against nobody and
+retries within a minute or two for as long as the catch-up window lasts; anything else is
+retried with a growing pause, and given up (WARNING and an operator alert) after a few tries.
+This module sees only plain ``Subscription``/``DeliveryRecord`` objects, through ports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,24 +31,38 @@ from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.metrics import Metrics
 from bot.ports import (
+    ChatMerged,
     ChatMoved,
     ChatUnreachable,
     DeliveryError,
     DeliveryLedger,
+    DeliveryQueue,
+    PlatformDown,
     Publisher,
     SendUnknown,
+    Settlement,
     SubscriptionStore,
     ThreadGone,
 )
 from bot.ranking import PersonalRanking
 from bot.ratings import Ratings
-from bot.schedule import Due, due_period
+from bot.schedule import Due, due_period, pending_moment
 from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
 
 log = logging.getLogger(__name__)
 
 MAX_PERIOD_PAPERS = 50  # a weekly or monthly digest picks its top N among these
+PAGE = 200  # subscriptions claimed at a time
+POSTPONE = timedelta(minutes=1)  # Hugging Face unreachable at post time: look again then
+PLATFORM_RETRY = timedelta(seconds=10)  # a platform failing as a whole: first pause...
+PLATFORM_RETRY_CAP = timedelta(seconds=60)  # ...doubling up to this (back within 2 min)
+ERROR_RETRY = timedelta(seconds=30)  # the chat's own odd failure: first pause, doubling...
+ERROR_RETRY_CAP = timedelta(minutes=10)
+MAX_ERRORS = 5  # ...and given up after this many in one period
+CLAIM_TIMEOUT = timedelta(minutes=5)  # a claim by a holder no heartbeat vouches for
+PREPARE_EVERY = timedelta(minutes=10)  # summaries made ahead of the post, at most this often
+PREPARE_FOR = 1000  # ...for the chats due soonest
 
 
 @dataclass
@@ -57,6 +75,8 @@ class TickReport:
     failed: list[int] = field(default_factory=list)
     deactivated: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)  # the platform failed: retried shortly
+    missed: list[int] = field(default_factory=list)  # the catch-up window ended first
     renders: int = 0
     postponed: str | None = None  # why the post waits (Hugging Face unreachable)
     seconds: float = 0.0
@@ -67,7 +87,8 @@ class TickReport:
             f"morning post {self.day}: {self.due} chats, {len(self.delivered)} done, "
             f"{len(self.failed)} failed, {len(self.deactivated)} deactivated, {self.seconds:.0f} s"
         )
-        return line + (f" ({len(self.skipped)} held elsewhere)" if self.skipped else "")
+        line += f", {len(self.held)} held (platform failing)" if self.held else ""
+        return line + (f" ({len(self.skipped)} done elsewhere)" if self.skipped else "")
 
 
 def is_due(sub: Subscription, now: datetime, catchup: timedelta) -> bool:
@@ -123,8 +144,28 @@ def summaries_needed(
     return {language: list(papers.values()) for language, papers in needed.items()}
 
 
+@dataclass
+class Job:
+    """One claimed subscription's digest, ready to send."""
+
+    row: Subscription
+    plan: Due
+    due_at: datetime
+    cards: list[Card]
+
+
+class Stopping(Exception):
+    """The process is shutting down: the delivery stops after the message in flight."""
+
+
 class Delivery:
-    """Fans today's digest out to every due subscription through the platforms' publishers."""
+    """Fans the digest out to every due subscription through the platforms' publishers.
+
+    Who is due comes from the queue (``DeliveryQueue``): ``claim`` takes a page of due rows for
+    this instance, ``prepare`` turns them into ``Job``s (the digest each chat is shown), ``run``
+    sends one. ``tick`` does all three until nothing is due (tests, the CLI); the runner's
+    ``Engine`` (bot/engine.py) runs them as a queue with workers instead.
+    """
 
     def __init__(
         self,
@@ -134,11 +175,13 @@ class Delivery:
         ledger: DeliveryLedger,
         now: Callable[[], datetime],
         *,
+        queue: DeliveryQueue,
         catchup: timedelta = timedelta(hours=12),
         concurrency: int = 8,
         metrics: Metrics | None = None,
         alerts: Alerts | None = None,
         ranking: PersonalRanking | None = None,
+        holder: str | None = None,
     ) -> None:
         self.archive = archive
         self.metrics = metrics or Metrics()
@@ -147,100 +190,262 @@ class Delivery:
         self.summaries = summaries
         self.subscriptions = subscriptions
         self.ledger = ledger
+        self.queue = queue
         self.now = now
         self.catchup = catchup
         self.concurrency = max(concurrency, 1)
         self.publishers: dict[str, Publisher] = {}
-        self._bad_schedules: set[int | None] = set()  # warned about once
+        # who claims: "instance:boot" (the runner sets it from bot/instances.py)
+        self.holder = holder or f"local-{secrets.token_hex(6)}:0"
+        self.held: set[int] = set()  # claimed here and not settled yet
+        self.stopping = False
+        self._pending_alerts: list[Awaitable[Any]] = []
+        self._prepared_at: datetime | None = None
+        self._missed: list[Subscription] = []
+        self._skipped_while_down = 0
+        self._started: datetime | None = None  # the first claim: windows ending later are ours
+        # a platform that failed as a whole: (no claims for it before, consecutive failures)
+        self.backoff: dict[str, tuple[datetime, int]] = {}
 
     def register(self, publisher: Publisher) -> None:
         self.publishers[publisher.platform] = publisher
 
-    def _due(self, row: Subscription, now: datetime) -> bool:
-        """``is_due``, but one chat's unloadable timezone or time never stops the others."""
-        try:
-            return is_due(row, now, self.catchup)
-        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
-            if row.id not in self._bad_schedules:  # once per subscription, not every tick
-                self._bad_schedules.add(row.id)
-                log.warning(
-                    "subscription %s skipped: its schedule cannot be used (timezone %r, "
-                    "time %r: %s); fix it with `dailypapers channels set %s timezone ...`",
-                    row.id,
-                    row.timezone,
-                    row.post_time,
-                    exc,
-                    row.id,
-                )
-            return False
+    # --- claiming ---------------------------------------------------------------------------
 
-    async def tick(self, now: datetime | None = None) -> TickReport:
-        """Deliver everything due at ``now``. Safe to call as often as you like."""
-        now = now or self.now()
-        report = TickReport()
-        began = time.monotonic()
-        candidates = [
-            row
-            for row in await self.subscriptions.deliverable(set(self.publishers))
-            if self._due(row, now)
-        ]
-        if not candidates:
-            await self._prepare_summaries(now)
-            return report
+    def sending_platforms(self, now: datetime) -> set[str]:
+        """The registered platforms not backing off after a platform-wide failure."""
+        return {
+            name
+            for name in self.publishers
+            if name not in self.backoff or self.backoff[name][0] <= now
+        }
+
+    async def claim(self, now: datetime, limit: int = PAGE) -> list[Subscription]:
+        if self._started is None:
+            self._started = now
+        rows = await self.queue.claim(self.holder, self.sending_platforms(now), now, limit)
+        self.held.update(row.id for row in rows)
+        return rows
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self.queue.settle(settlements)
+        self.held.difference_update(item.sub_id for item in settlements)
+
+    async def release_all(self) -> None:
+        """Give back every claim this instance holds (shutdown): another takes them at once."""
+        await self.queue.release(self.holder, set())
+        self.held.clear()
+
+    def _next(self, row: Subscription, due: datetime, now: datetime) -> Settlement:
+        """Done with the moment ``due``: the row comes back at its next post moment."""
+        following = pending_moment(row.post_time, row.timezone, now, self.catchup, after=due)
+        return Settlement(row.id, row.next_post_at, following, following)
+
+    def _moment(self, row: Subscription, now: datetime) -> datetime | Settlement:
+        """The post moment to deliver for now, or how the row goes back to the queue."""
+        if not row.receiving or row.paused:
+            return Settlement(row.id, row.next_post_at, None, None)  # posts nothing
+        try:
+            if row.due_at is None:  # new, or its schedule changed: work out its moment
+                due = pending_moment(row.post_time, row.timezone, now, self.catchup)
+            else:
+                due = row.due_at
+                if now > due + self.catchup:  # not running, or failing, all window long
+                    self._miss(row, due)
+                    due = pending_moment(row.post_time, row.timezone, now, self.catchup, after=due)
+        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+            log.warning(
+                "subscription %s skipped: its schedule cannot be used (timezone %r, time %r: "
+                "%s); fix it with `dailypapers channels set %s timezone ...`",
+                row.id,
+                row.timezone,
+                row.post_time,
+                exc,
+                row.id,
+            )  # once: parked until its settings change
+            return Settlement(row.id, row.next_post_at, None, None)
+        if due > now:
+            return Settlement(row.id, row.next_post_at, due, due)
+        return due
+
+    def gave_up(self, row: Subscription, due: datetime, why: str) -> None:
+        """A post moment is over for a chat without its digest: one WARNING, one alert."""
+        log.warning(
+            "morning post of %s to subscription %s (%s chat %s) given up: %s",
+            due.isoformat(timespec="minutes"),
+            row.id,
+            row.platform,
+            row.chat_id,
+            why,
+        )
+        self.metrics.deliveries.labels("gave_up").inc()
+        if self.alerts is not None:
+            text = self.alerts.text(
+                "alert_gave_up", platform=row.platform, chat=row.chat_id, reason=why
+            )
+            self._pending_alerts.append(self.alerts.alert("gave_up", text))
+
+    def _miss(self, row: Subscription, due: datetime) -> None:
+        """A post moment's window ended before it went out. If this process was running when
+        it ended, the delivery was failing: that is reported. If not, the bot was down (the
+        operator knows) and the day may have had nothing new: one INFO line."""
+        if self._started is not None and due + self.catchup >= self._started:
+            self._missed.append(row)
+        else:
+            self._skipped_while_down += 1
+
+    def _report_missed(self, report: TickReport) -> None:
+        """Chats whose catch-up window ended before their post went out: one WARNING and one
+        alert for the lot (a bot that was down over a weekend misses every chat at once)."""
+        missed, self._missed = self._missed, []
+        if self._skipped_while_down:
+            log.info(
+                "%d post moments passed while the bot was not running; each chat gets its next",
+                self._skipped_while_down,
+            )
+            self._skipped_while_down = 0
+        if not missed:
+            return
+        report.missed += [row.id for row in missed]
+        self.metrics.deliveries.labels("gave_up").inc(len(missed))
+        shown = ", ".join(f"{row.platform} chat {row.chat_id}" for row in missed[:5])
+        more = f" and {len(missed) - 5} more" if len(missed) > 5 else ""
+        why = "the catch-up window ended before it went out (the bot was down or failing)"
+        log.warning("%d morning posts given up (%s%s): %s", len(missed), shown, more, why)
+        if self.alerts is not None:
+            text = self.alerts.text(
+                "alert_gave_up", platform=missed[0].platform, chat=shown + more, reason=why
+            )
+            self._pending_alerts.append(self.alerts.alert("gave_up", text))
+
+    # --- preparing --------------------------------------------------------------------------
+
+    async def prepare(
+        self, rows: Sequence[Subscription], now: datetime, report: TickReport
+    ) -> list[Job]:
+        """The claimed rows' digests; what is not due (or done) goes back to the queue."""
+        back: list[Settlement] = []
+        ready: list[tuple[Subscription, datetime]] = []
+        for row in rows:
+            moment = self._moment(row, now)
+            if isinstance(moment, Settlement):
+                back.append(moment)
+            else:
+                ready.append((row, moment))
+        jobs: list[Job] = []
+        try:
+            self._report_missed(report)
+            if ready:
+                jobs = await self._plan(ready, now, report, back)
+        finally:
+            await self.settle(back)
+            await self._flush_alerts()
+        return jobs
+
+    async def _plan(
+        self,
+        ready: list[tuple[Subscription, datetime]],
+        now: datetime,
+        report: TickReport,
+        back: list[Settlement],
+    ) -> list[Job]:
         try:
             day = await self.archive.todays_digest_date(now)
             featured = await self.archive.day(day, now)
         except SourceUnavailable as exc:
             log.warning("morning post postponed, source unavailable: %s", exc)
             report.postponed = str(exc)
+            back += [
+                Settlement(row.id, row.next_post_at, now + POSTPONE, due) for row, due in ready
+            ]
             if self.alerts is not None:
                 text = self.alerts.text("alert_source_down", reason=exc)
                 await self.alerts.alert("source_down", text)
-            return report
+            return []
         report.day = day
-        plans = []  # (subscription, the digest due for it: daily, weekly or monthly)
-        for row in candidates:
-            local_now = now.astimezone(ZoneInfo(row.timezone))
-            plan = due_period(row.digest_period, row.weekday, local_now, day)
-            if plan is not None and not await self.ledger.done(row.id, plan.key):
-                plans.append((row, plan))
-        report.due = len(plans)
+        planned: list[tuple[Subscription, Due, datetime]] = []
+        for row, due in ready:
+            local = due.astimezone(ZoneInfo(row.timezone))
+            plan = due_period(row.digest_period, row.weekday, local, day)
+            if plan is None:  # a weekly or monthly digest posts nothing today
+                back.append(self._next(row, due, now))
+            else:
+                planned.append((row, plan, due))
+        done = await self.ledger.done_among([(row.id, plan.key) for row, plan, _ in planned])
+        plans = []
+        for row, plan, due in planned:
+            if (row.id, plan.key) in done:
+                back.append(self._next(row, due, now))
+            else:
+                plans.append((row, plan, due))
+        report.due += len(plans)
         if not plans:
-            return report
+            return []
         windows: dict[tuple[date, date], list[FeaturedPaper]] = {(day, day): featured}
         shown: dict[int, list[FeaturedPaper]] = {}
-        for row, plan in plans:
+        for row, plan, _ in plans:
             window = (plan.start, plan.end)
             if window not in windows:  # a week's or a month's most voted papers
                 windows[window] = await self.archive.top(
                     MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
                 )
-            shown[row.id or 0] = await self.shown_for_chat(windows[window], row)
+            shown[row.id] = await self.shown_for_chat(windows[window], row)
         needed: dict[str, dict[str, PaperInfo]] = {}
-        for row, _ in plans:
+        for row, _, _ in plans:
             if shows_summaries(row):
-                for fp in shown[row.id or 0]:
+                for fp in shown[row.id]:
                     needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
         summaries = {
             language: await self.summaries.summarize(list(papers.values()), language)
             for language, papers in sorted(needed.items())
         }
-        renders: dict[tuple[Any, ...], list[Any]] = {}
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def deliver(row: Subscription, plan: Due) -> None:
+        jobs = []
+        for row, plan, due in plans:
             made = summaries.get(row.language, {}) if shows_summaries(row) else {}
             cards = [
-                build_card(fp, made.get(fp.paper.arxiv_id), row.language)
-                for fp in shown[row.id or 0]
+                build_card(fp, made.get(fp.paper.arxiv_id), row.language) for fp in shown[row.id]
             ]
-            async with gate:  # the platforms' rate limiters pace what this lets through
-                await self._deliver(row, plan.key, now, cards, renders, report, plan)
+            jobs.append(Job(row, plan, due, cards))
+        return jobs
 
-        await asyncio.gather(*(deliver(row, plan) for row, plan in plans))
+    # --- the drain: everything due, now -----------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Deliver everything due at ``now``, page by page, and return when done.
+
+        Safe to call as often as you like: claims, the ledger and ``next_post_at`` keep a
+        chat from being sent a day twice. The runner uses ``Engine`` instead, which never waits
+        for a fan-out to end.
+        """
+        now = now or self.now()
+        report = TickReport()
+        began = time.monotonic()
+        renders: dict[tuple[Any, ...], list[Any]] = {}
+        gate = asyncio.Semaphore(self.concurrency)
+        await self.queue.release(self.holder, set())  # a tick that failed may have left some
+        self.held.clear()
+        # claims of a process that died, known to no registry: free after CLAIM_TIMEOUT (the
+        # runner's engine frees a dead instance's claims by its heartbeat, within a minute)
+        await self.queue.reclaim(self.holder, set(), set(), now - CLAIM_TIMEOUT)
+
+        async def run(job: Job) -> None:
+            async with gate:  # the platforms' rate limiters pace what this lets through
+                await self.run(job, now, report, renders)
+
+        while True:
+            rows = await self.claim(now, PAGE)
+            if not rows:
+                break
+            jobs = await self.prepare(rows, now, report)
+            await asyncio.gather(*(run(job) for job in jobs))
+            if report.postponed or len(rows) < PAGE:
+                break
+        if report.due == 0 and not report.postponed:
+            await self._prepare_summaries(now)
         report.renders = len(renders)
         report.seconds = time.monotonic() - began
-        log.info("%s", report.log_line())
+        if report.due:
+            log.info("%s", report.log_line())
         return report
 
     async def _prepare_summaries(self, now: datetime) -> None:
@@ -248,9 +453,12 @@ class Delivery:
         them (its top N after filters, in its language), so a post rarely waits for an LLM."""
         if not self.summaries.enabled:
             return
-        rows = [
+        if self._prepared_at is not None and abs(now - self._prepared_at) < PREPARE_EVERY:
+            return
+        self._prepared_at = now
+        rows = [  # the chats due soonest: bounded, however many subscribe
             row
-            for row in await self.subscriptions.deliverable(set(self.publishers))
+            for row in await self.subscriptions.deliverable(set(self.publishers), limit=PREPARE_FOR)
             if shows_summaries(row)
         ]
         if not rows:
@@ -346,38 +554,63 @@ class Delivery:
         except Exception:
             log.exception("could not tell anyone that %s was deactivated", target)
 
-    async def _deliver(
+    async def run(
         self,
-        row: Subscription,
-        day: date,
+        job: Job,
         now: datetime,
-        cards: Sequence[Card],
-        renders: dict[tuple[Any, ...], list[Any]],
         report: TickReport,
-        plan: Due | None = None,
+        renders: dict[tuple[Any, ...], list[Any]],
     ) -> None:
+        """Send one claimed chat its digest and settle it, whatever happens."""
+        try:
+            settlement = await self._send(job, now, report, renders)
+        except Stopping:
+            settlement = Settlement(
+                job.row.id, job.row.next_post_at, job.row.next_post_at, job.due_at
+            )
+        except BaseException:
+            # the database is down (or the task was cancelled): the claim is released when
+            # the engine next looks at its own claims, and the ledger keeps the progress
+            raise
+        await self.settle([settlement])
+        await self._flush_alerts()
+
+    async def _send(
+        self,
+        job: Job,
+        now: datetime,
+        report: TickReport,
+        renders: dict[tuple[Any, ...], list[Any]],
+    ) -> Settlement:
+        row, plan, day = job.row, job.plan, job.plan.key
         sub_id = row.id
         publisher = self.publishers[row.platform]
-        claim = await self.ledger.claim(sub_id, day, now)
-        if claim is None:
+        claim = await self.ledger.begin(sub_id, day, now)
+        if claim is None:  # done meanwhile (a merge brought the day here)
             report.skipped.append(sub_id)
-            return
+            return self._next(row, job.due_at, now)
         delivery_id = claim.id
-        messages = self._render(publisher, row, day, cards, renders, plan)
+        messages = self._render(publisher, row, day, job.cards, renders, plan)
         target = row.target
-        sent = claim.messages_sent
+        sent = recorded = claim.messages_sent
+        last_id: str | None = None  # the id of the message sent last, not yet recorded
         redirects = 0
         try:
             while sent < len(messages):
+                if self.stopping:
+                    raise Stopping()
                 if redirects > 3:
                     raise DeliveryError("the chat keeps moving; giving up for now")
+                if sent > recorded:  # the one before is recorded first: a restart resumes
+                    await self.ledger.progress(delivery_id, sent, len(messages), last_id, now)
+                    recorded, last_id = sent, None
                 message_id: str | None
                 try:
                     message_id = await publisher.send(target, messages[sent])
                 except SendUnknown as unknown:
-                    # Issue 9 (keep in the delivery-engine rewrite): the platform took the
-                    # request but answered too late. It has usually posted the message, so it
-                    # counts as sent and is never resent: a rare lost message, never a duplicate.
+                    # the platform took the request but answered too late. It has usually
+                    # posted the message, so it counts as sent and is never resent: a rare
+                    # lost message, never a duplicate (docs/architecture.md).
                     log.warning("subscription %s: %s; counted as sent", sub_id, unknown)
                     message_id = None
                 except ChatMoved as moved:
@@ -397,49 +630,132 @@ class Delivery:
                         await publisher.send(target, message)
                     continue
                 sent += 1
-                await self.ledger.progress(delivery_id, sent, len(messages), message_id, self.now())
+                last_id = message_id
+        except PlatformDown as exc:
+            held = self._held_back(job, delivery_id, str(exc), sent, len(messages), now, report)
+            return replace(held, sent_id=last_id)
         except ChatUnreachable as exc:
-            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
+            self._log_failed(sub_id, target, day, str(exc), report)
             if await self.subscriptions.record_failure(sub_id, str(exc), day):
                 report.deactivated.append(sub_id)
                 self.metrics.deactivated.labels(row.platform).inc()
                 log.warning("subscription %s deactivated: %s", sub_id, exc)
                 await self._tell_deactivated(publisher, target)
                 await self._alert_deactivated(target, str(exc))
-            return
-        except DeliveryError as exc:
-            await self._failed(delivery_id, sub_id, target, day, str(exc), len(messages), report)
-            return
-        except Exception as exc:  # one chat never holds up the others
+            after = self._next(job.row, job.due_at, now)  # a fact about the chat: the day is over
+            return replace(
+                after,
+                delivery_id=delivery_id,
+                status="failed",
+                error=str(exc),
+                sent=sent,
+                total=len(messages),
+                sent_id=last_id,
+                count_error=True,
+            )
+        except ChatMerged as exc:  # the chat's survivor subscription carries the day
+            self._log_failed(sub_id, target, day, str(exc), report)
+            return Settlement(
+                sub_id,
+                job.row.next_post_at,
+                None,
+                None,
+                delivery_id,
+                "failed",
+                sent,
+                len(messages),
+                last_id,
+                str(exc),
+            )
+        except (DeliveryError, Exception) as exc:  # one chat never holds up the others
             if is_outage(exc):
                 raise  # the database is down for everyone: the clock logs it once
-            log.exception("delivery to subscription %s failed", sub_id)
-            error = f"{type(exc).__name__}: {exc}"
-            await self._failed(delivery_id, sub_id, target, day, error, len(messages), report)
-            return
-        await self.ledger.progress(delivery_id, sent, len(messages), None, self.now())
-        await self.ledger.finish(delivery_id, "done")
-        await self.subscriptions.record_success(sub_id)
+            if not isinstance(exc, DeliveryError):
+                log.exception("delivery to subscription %s failed", sub_id)
+            error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+            self._log_failed(sub_id, target, day, error, report)
+            tries = claim.errors + 1
+            if tries >= MAX_ERRORS:
+                self.gave_up(job.row, job.due_at, f"{tries} failed attempts; last: {error}")
+                after = self._next(job.row, job.due_at, now)
+            else:  # retried later in the window, each time after a longer pause
+                retry = now + min(ERROR_RETRY * 2 ** (tries - 1), ERROR_RETRY_CAP)
+                after = Settlement(sub_id, job.row.next_post_at, retry, job.due_at)
+            return replace(
+                after,
+                delivery_id=delivery_id,
+                status="failed",
+                error=error,
+                sent=sent,
+                total=len(messages),
+                sent_id=last_id,
+                count_error=True,
+            )
+        self.backoff.pop(row.platform, None)
         report.delivered.append(sub_id)
-        self.metrics.deliveries.labels(day.isoformat(), "done").inc()
+        self.metrics.deliveries.labels("done").inc()
+        return replace(
+            self._next(job.row, job.due_at, now),
+            delivery_id=delivery_id,
+            status="done",
+            sent=sent,
+            total=len(messages),
+            sent_id=last_id,
+            success=True,
+        )
 
-    async def _failed(
+    def _held_back(
         self,
+        job: Job,
         delivery_id: int,
-        sub_id: int,
-        target: Target,
-        day: date,
         error: str,
+        sent: int,
         total: int,
+        now: datetime,
         report: TickReport,
+    ) -> Settlement:
+        """The platform failed as a whole: the chat keeps its place, nothing counts against
+        it, and no chat of that platform is claimed for a while (backing off up to a minute,
+        so held deliveries go out within two minutes of the platform's return)."""
+        platform = job.row.platform
+        _, failures = self.backoff.get(platform, (now, 0))
+        pause = min(PLATFORM_RETRY * 2**failures, PLATFORM_RETRY_CAP)
+        if platform not in self.backoff or self.backoff[platform][0] <= now:
+            self.backoff[platform] = (now + pause, failures + 1)
+            log.warning(
+                "%s is failing (%s); holding its deliveries for %d s",
+                platform,
+                error,
+                pause.total_seconds(),
+            )
+        report.held.append(job.row.id)
+        self.metrics.deliveries.labels("held").inc()
+        return Settlement(
+            job.row.id,
+            job.row.next_post_at,
+            now + pause,
+            job.due_at,
+            delivery_id,
+            "failed",
+            sent,
+            total,
+            error=error,
+        )
+
+    def _log_failed(
+        self, sub_id: int, target: Target, day: date, error: str, report: TickReport
     ) -> None:
-        """The ledger row fails (retried at a later tick); one WARNING line says why."""
-        await self.ledger.finish(delivery_id, "failed", error, total=total)
+        """One WARNING line per failed chat."""
         report.failed.append(sub_id)
-        self.metrics.deliveries.labels(day.isoformat(), "failed").inc()
+        self.metrics.deliveries.labels("failed").inc()
         where = f"{target.platform} chat {target.chat_id}"
         where += f" thread {target.thread_id}" if target.thread_id else ""
         log.warning("morning post %s to subscription %s (%s) failed: %s", day, sub_id, where, error)
+
+    async def _flush_alerts(self) -> None:
+        pending, self._pending_alerts = self._pending_alerts, []
+        for alert in pending:
+            await alert
 
     async def _alert_deactivated(self, target: Target, reason: str) -> None:
         if self.alerts is None:

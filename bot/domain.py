@@ -239,6 +239,10 @@ class Subscription:
     failure_count: int = 0
     failed_days: tuple[date, ...] = ()  # digest days it could not be reached, since a success
     last_error: str | None = None
+    # the delivery queue's view (bot/queue.py): when the engine takes it up next (None: it
+    # posts nothing; EPOCH: to be scheduled) and the post moment its pending delivery is for
+    next_post_at: datetime | None = None
+    due_at: datetime | None = None
 
     @property
     def target(self) -> Target:
@@ -264,4 +268,5 @@ class DeliveryRecord:
     messages_sent: int = 0
     sent_ids: tuple[str, ...] = ()
     attempts: int = 0
+    errors: int = 0  # the chat's own failures (platform-wide ones are not counted)
     last_error: str | None = None

@@ -33,6 +33,7 @@ def to_record(row: DeliveryRow) -> DeliveryRecord:
         messages_sent=row.messages_sent,
         sent_ids=tuple(row.sent_ids or ()),
         attempts=row.attempts,
+        errors=row.errors,
         last_error=row.last_error,
     )
 
@@ -76,6 +77,26 @@ def _claim(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryR
     return to_record(row)
 
 
+def _begin(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
+    row = _find(session, sub_id, day)
+    if row is None:
+        row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
+    elif row.status == "done":
+        return None
+    else:  # failed before, or left "claimed" by a holder that stopped: resume its progress
+        row.status = "claimed"
+        row.claimed_at = now
+        row.attempts += 1
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # inserted concurrently (a merge moved a day here): look again
+        session.rollback()
+        return None
+    session.refresh(row)
+    return to_record(row)
+
+
 class Ledger:
     """The delivery ledger (``DeliveryLedger``): async methods, each one session on the pool."""
 
@@ -89,9 +110,36 @@ class Ledger:
 
         return await self.db.run(work)
 
+    async def done_among(self, keys: list[tuple[int, date]]) -> set[tuple[int, date]]:
+        """Which of these (subscription, period key) entries are done: one query per page."""
+        if not keys:
+            return set()
+        ids = sorted({sub_id for sub_id, _ in keys})
+        days = sorted({day for _, day in keys})
+
+        def work(session: Session) -> set[tuple[int, date]]:
+            rows = session.exec(
+                select(col(DeliveryRow.subscription_id), col(DeliveryRow.day)).where(
+                    col(DeliveryRow.subscription_id).in_(ids),
+                    col(DeliveryRow.day).in_(days),
+                    DeliveryRow.status == "done",
+                )
+            ).all()
+            return {(sub_id, day) for sub_id, day in rows} & set(keys)
+
+        return await self.db.run(work)
+
     async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
         """Take the (subscription, day) entry for sending, or None if done or held by another."""
         return await self.db.run(lambda session: _claim(session, sub_id, day, now))
+
+    async def begin(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
+        """Take the entry under a queue claim (no lease: the claim rules out a second sender).
+
+        Created, or resumed at ``messages_sent`` where the last holder stopped (at most the
+        message that was in flight is sent again); None when it is done.
+        """
+        return await self.db.run(lambda session: _begin(session, sub_id, day, now))
 
     async def progress(
         self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime

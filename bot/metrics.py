@@ -41,8 +41,9 @@ class Metrics:
         )
         self.deliveries = Counter(
             "deliveries",
-            "Morning-post deliveries finished, per digest day and status (done, failed).",
-            ["day", "status"],
+            "Morning-post deliveries, per outcome: done, failed (the chat's own failure), held "
+            "(the platform failed; retried), gave_up (the period ended without it).",
+            ["status"],
             namespace=ns,
             registry=r,
         )

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
+
+# subscription.next_post_at for "the engine should work out when this row posts next"
+SCHEDULE_ME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -98,6 +102,12 @@ class SubscriptionRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # the delivery queue (bot/queue.py): when the engine next takes this row up (NULL: it posts
+    # nothing; EPOCH: schedule it), the post moment pending, and the instance holding it
+    next_post_at: datetime | None = Field(default=None, index=True)
+    due_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=180, index=True)
+    claimed_at: datetime | None = None
 
 
 class DeliveryRow(SQLModel, table=True):
@@ -116,6 +126,7 @@ class DeliveryRow(SQLModel, table=True):
     messages_sent: int = 0
     sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
+    errors: int = 0  # the chat's own failures; platform-wide ones (network, 5xx, 429) never count
     last_error: str | None = None
 
 
@@ -239,3 +250,41 @@ class PaceRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     tat: float = 0.0
+
+
+# the columns that decide when (and whether) a subscription posts
+_SCHEDULE_COLUMNS = (
+    "post_time",
+    "timezone",
+    "subscribed",
+    "active",
+    "paused",
+    "digest_period",
+    "weekday",
+)
+
+
+def posts(row: SubscriptionRow) -> bool:
+    """Whether a subscription takes part in the morning post at all."""
+    return bool(row.subscribed and row.active and not row.paused)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _mark_schedule(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Keep the delivery queue true to the settings, whatever code path writes them.
+
+    A new subscription, or one whose schedule changed, is marked ``SCHEDULE_ME`` (the engine
+    works out its next post moment at the next tick; the ledger keeps a day from being sent
+    twice) or ``NULL`` when it posts nothing, so an idle tick never looks at it.
+    """
+    for row in [*session.new, *session.dirty]:
+        if not isinstance(row, SubscriptionRow):
+            continue
+        if row in session.new:
+            changed = row.next_post_at is None or row.next_post_at == SCHEDULE_ME
+        else:
+            state = inspect(row)
+            changed = any(state.attrs[name].history.has_changes() for name in _SCHEDULE_COLUMNS)
+        if changed:
+            row.next_post_at = SCHEDULE_ME if posts(row) else None
+            row.due_at = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -78,7 +79,9 @@ class SubscriptionStore(Protocol):
 
     async def list_all(self, platform: str | None = None) -> list[Subscription]: ...
 
-    async def deliverable(self, platforms: set[str]) -> list[Subscription]: ...
+    async def deliverable(
+        self, platforms: set[str], limit: int | None = None
+    ) -> list[Subscription]: ...
 
     async def ensure(self, target: Target, title: str | None = None) -> Subscription: ...
 
@@ -122,7 +125,14 @@ class DeliveryLedger(Protocol):
 
     async def done(self, sub_id: int, day: date) -> bool: ...
 
+    async def done_among(self, keys: list[tuple[int, date]]) -> set[tuple[int, date]]: ...
+
     async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None: ...
+
+    async def begin(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
+        """Take the entry for sending under a queue claim (which already rules out a second
+        sender): created, or resumed where the last holder stopped; None when done."""
+        ...
 
     async def progress(
         self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
@@ -133,6 +143,51 @@ class DeliveryLedger(Protocol):
     ) -> None: ...
 
     async def records(self, sub_id: int | None = None) -> list[DeliveryRecord]: ...
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How one claimed subscription leaves the queue: its ledger entry's outcome (if any) and
+    when the engine takes it up next, written in one transaction (``DeliveryQueue.settle``).
+
+    ``seen`` is the ``next_post_at`` the claim saw: if the chat's settings changed meanwhile
+    (the row was marked for rescheduling), that mark wins over ``next_post_at``.
+    """
+
+    sub_id: int
+    seen: datetime | None
+    next_post_at: datetime | None
+    due_at: datetime | None
+    delivery_id: int | None = None
+    status: str | None = None  # done | failed | None: leave the ledger entry as it is
+    sent: int | None = None
+    total: int | None = None
+    sent_id: str | None = None
+    error: str | None = None
+    count_error: bool = False  # the chat's own failure (not the platform's)
+    success: bool = False  # delivered: the chat's failure record starts over
+
+
+class DeliveryQueue(Protocol):
+    """The subscriptions that are due, claimed by one instance at a time (bot/queue.py)."""
+
+    async def claim(
+        self, holder: str, platforms: set[str], now: datetime, limit: int
+    ) -> list[Subscription]:
+        """Up to ``limit`` due, unclaimed subscriptions, oldest due first, but the ones that
+        fell due in the last minute ahead; claimed for ``holder`` ("instance:boot")."""
+        ...
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None: ...
+
+    async def release(self, holder: str, keep: set[int]) -> int:
+        """Give back ``holder``'s claims except ``keep`` (what its queue still holds)."""
+        ...
+
+    async def reclaim(self, holder: str, alive: set[str], dead: set[str], cutoff: datetime) -> int:
+        """Free claims of holders that are gone: ``dead`` ones and this instance's earlier
+        boots at once, unknown ones (not in ``alive``) when claimed before ``cutoff``."""
+        ...
 
 
 class DeliveryError(Exception):
@@ -165,6 +220,11 @@ class ChatMerged(DeliveryError):
 
 class ThreadGone(DeliveryError):
     """The topic/thread no longer exists; the main chat still does."""
+
+
+class PlatformDown(DeliveryError):
+    """The platform itself failed (network, 5xx, rate limit beyond retries): not this chat's
+    fault, so it never counts against the chat; the delivery is held and retried."""
 
 
 class SendUnknown(DeliveryError):

@@ -10,8 +10,9 @@ digest is at most yesterday), so switching between periods never collides in the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 Period = Literal["daily", "weekly", "monthly"]
 PERIODS: tuple[Period, ...] = ("daily", "weekly", "monthly")
@@ -63,3 +64,39 @@ def due_period(period: str, weekday: str, local_now: datetime, digest_day: date)
         start, end = previous_month(today)
         return Due("monthly", today, start, end)
     return Due("daily", digest_day, digest_day, digest_day)
+
+
+def post_moment(post_time: str, timezone: str, local_day: date) -> datetime:
+    """``post_time`` ("HH:MM") on ``local_day`` in ``timezone``, as a UTC moment.
+
+    Raises ValueError/KeyError/ZoneInfoNotFoundError for a time or zone that cannot be used.
+    """
+    hour, minute = (int(part) for part in post_time.split(":"))
+    local = datetime.combine(local_day, time(hour, minute), tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def pending_moment(
+    post_time: str,
+    timezone: str,
+    now: datetime,
+    catchup: timedelta,
+    after: datetime | None = None,
+) -> datetime:
+    """The earliest post moment (later than ``after``, if given) whose catch-up window has not
+    ended at ``now``: the one the subscription should be delivered for next.
+
+    The window is a span of time after the moment, so it runs across local midnight (a 23:50
+    post is still caught up at 00:05). It may be in the future: then nothing is due yet.
+    """
+    local_today = now.astimezone(ZoneInfo(timezone)).date()
+    first = local_today - timedelta(days=2)  # the window is at most 24 hours
+    if after is not None:
+        first = max(first, after.astimezone(ZoneInfo(timezone)).date())
+    for offset in range(5):
+        moment = post_moment(post_time, timezone, first + timedelta(days=offset))
+        if after is not None and moment <= after:
+            continue
+        if moment + catchup >= now:
+            return moment
+    raise ValueError(f"no post moment for {post_time} {timezone} after {after}")  # unreachable

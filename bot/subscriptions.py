@@ -193,6 +193,8 @@ def to_subscription(row: SubscriptionRow) -> Subscription:
         failure_count=row.failure_count,
         failed_days=tuple(date.fromisoformat(day) for day in row.failed_days or ()),
         last_error=row.last_error,
+        next_post_at=row.next_post_at,
+        due_at=row.due_at,
     )
 
 
@@ -317,20 +319,22 @@ class Subscriptions:
 
         return await self.db.run(work)
 
-    async def deliverable(self, platforms: set[str]) -> list[Subscription]:
-        """Subscribed, active and not paused, on a platform that can send right now."""
+    async def deliverable(
+        self, platforms: set[str], limit: int | None = None
+    ) -> list[Subscription]:
+        """Subscribed, active and not paused, on a platform that can send right now; with
+        ``limit``, the ones due soonest."""
 
         def work(session: Session) -> list[Subscription]:
-            rows = session.exec(
-                select(SubscriptionRow)
-                .where(
-                    col(SubscriptionRow.subscribed).is_(True),
-                    col(SubscriptionRow.active).is_(True),
-                    col(SubscriptionRow.paused).is_(False),
-                    col(SubscriptionRow.platform).in_(sorted(platforms)),
-                )
-                .order_by(col(SubscriptionRow.id))
-            ).all()
+            query = select(SubscriptionRow).where(
+                col(SubscriptionRow.subscribed).is_(True),
+                col(SubscriptionRow.active).is_(True),
+                col(SubscriptionRow.paused).is_(False),
+                col(SubscriptionRow.platform).in_(sorted(platforms)),
+            )
+            if limit is not None:
+                query = query.order_by(col(SubscriptionRow.next_post_at)).limit(limit)
+            rows = session.exec(query.order_by(col(SubscriptionRow.id))).all()
             return [to_subscription(row) for row in rows]
 
         return await self.db.run(work)
