@@ -22,7 +22,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from bot.alerts import Alerts
-from bot.db import Database
+from bot.db import Database, is_outage, one_line
 from bot.delivery import Delivery, TickReport
 from bot.metrics import Metrics
 from bot.models import DeliveryRow, RuntimeStateRow, SubscriptionRow
@@ -175,6 +175,7 @@ class Runtime:
     last_tick: TickRecord | None = None
     started_at: datetime | None = None
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    database_down: bool = False  # during an outage: one warning, then one line when back
 
     def watch(self, name: str, platform: Connectivity) -> None:
         self.platforms[name] = platform
@@ -204,8 +205,9 @@ class Runtime:
             report = await self.delivery.tick()
             outcome = "postponed" if report.postponed else "ok"
             summary = tick_summary(report)
+            self._database_back()
         except Exception as exc:
-            log.exception("tick failed")
+            self._tick_failed(exc)
             outcome, summary = "error", f"{type(exc).__name__}: {exc}"[:300]
         seconds = time.monotonic() - began
         self.metrics.tick_seconds.observe(seconds)
@@ -215,8 +217,25 @@ class Runtime:
         try:
             await self.save()
         except Exception as exc:
-            log.warning("could not record the tick in runtime_state: %s", exc)
+            if not (self.database_down and is_outage(exc)):  # an outage is logged once
+                log.warning("could not record the tick in runtime_state: %s", exc)
         return report
+
+    def _tick_failed(self, exc: Exception) -> None:
+        """A failed tick: a traceback for a bug; the database being down is logged once per
+        outage (a warning), not once per tick."""
+        if not is_outage(exc):
+            log.error("tick failed", exc_info=exc)
+        elif not self.database_down:
+            self.database_down = True
+            log.warning(
+                "database unavailable; the clock keeps trying every tick: %s", one_line(exc)
+            )
+
+    def _database_back(self) -> None:
+        if self.database_down:
+            self.database_down = False
+            log.warning("database is back; the clock is running again")
 
     async def _check_platforms(self) -> None:
         now = self.now()
