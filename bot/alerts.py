@@ -4,6 +4,8 @@ The pattern of python-telegram-bot's error-handler example, for both platforms a
 imports: each platform's publisher offers ``notify_operator(user_id, text)`` (a Telegram private
 message, a Discord DM) and registers here. One alert per kind per hour, counted in this process
 only (several instances may each send one); what was held back is counted in the next alert.
+Secrets are masked by ``bot.redact``, the same redaction as the logs' (tokens, keys, the
+database password, any URL's password).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Protocol
 from bot.config import Settings
 from bot.i18n import t
 from bot.metrics import Metrics
+from bot.redact import redact
+from bot.redact import register as register_secrets
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +60,11 @@ def parse_operators(ids: list[str]) -> list[Operator]:
     return operators
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """Remove secrets (tokens, keys) from text bound for a chat, and keep it short."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = " ".join(text.split())
+def detail(value: object) -> str:
+    """A value quoted in an alert (it may quote an error): secrets masked, one short line.
+    Masked before it is cut, so that no cut leaves part of a secret unrecognised."""
+    text = " ".join(redact(str(value)).split())
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    values = [
-        settings.telegram_bot_token,
-        settings.discord_bot_token,
-        settings.hf_token,
-        settings.llm_api_key,
-        settings.telegram_webhook_secret,
-    ]
-    return [v for v in values if v]
 
 
 @dataclass
@@ -93,6 +84,10 @@ class Alerts:
     _kinds: dict[str, _Kind] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # build_app registers them too; an Alerts built on its own must mask them as well
+        register_secrets(self.settings.secret_values())
+
     @property
     def operators(self) -> list[Operator]:
         return parse_operators(self.settings.bot_admin_ids)
@@ -106,9 +101,7 @@ class Alerts:
 
     def text(self, key: str, **values: Any) -> str:
         """A catalogue sentence with its values redacted (they may quote an error)."""
-        secrets = secrets_of(self.settings)
-        clean = {k: redact(str(v), secrets) for k, v in values.items()}
-        return t(key, self.language, **clean)
+        return t(key, self.language, **{k: detail(v) for k, v in values.items()})
 
     def _admit(self, kind: str) -> tuple[bool, int]:
         """Whether ``kind`` may be sent now, and how many were held back before it."""
@@ -130,7 +123,7 @@ class Alerts:
             self.metrics.alerts.labels(kind, "suppressed").inc()
             log.info("operator alert %s held back (one per hour): %s", kind, text)
             return 0
-        message = t("alert_prefix", self.language, text=text)
+        message = t("alert_prefix", self.language, text=redact(text))
         if held:
             message += "\n" + t("alert_suppressed", self.language, count=held)
         log.warning("operator alert %s: %s", kind, text)

@@ -195,6 +195,7 @@ def build_app(
         alerts,
         clock,
         last_hf_fetch=lambda: hf.last_success if hf is not None else None,
+        tick_seconds=settings.tick_seconds,
     )
     for publisher in publishers:
         delivery.register(publisher)

@@ -346,9 +346,9 @@ class Archive:
         was stored, when unknown) and 0 votes: the source does not tell us its votes per day.
         ``now`` only stamps the stored row.
         """
-        found = await self.db.run(lambda session: _with_latest_day(session, [arxiv_id]))
-        if found:
-            return found[0]
+        stored = await self.stored_paper(arxiv_id)
+        if stored is not None:
+            return stored
         info = await _within_patience(self.source.fetch_paper(arxiv_id), f"paper {arxiv_id}")
         if info is None:
             return None
@@ -360,6 +360,11 @@ class Archive:
             return _with_latest_day(session, [info.arxiv_id])
 
         found = await self.db.run(store)
+        return found[0] if found else None
+
+    async def stored_paper(self, arxiv_id: str) -> FeaturedPaper | None:
+        """One paper if the archive holds it, as ``paper`` returns it; never asks the source."""
+        found = await self.db.run(lambda session: _with_latest_day(session, [arxiv_id]))
         return found[0] if found else None
 
     async def stored_days(self) -> list[date]:

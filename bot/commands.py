@@ -50,7 +50,8 @@ _ARXIV_ID = re.compile(
 )
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 # commands that may fetch from Hugging Face: limited per chat and per user, and they wait for
-# the source at most HF_COMMAND_WAIT_SECONDS before answering from the archive
+# the source at most HF_COMMAND_WAIT_SECONDS before answering from the archive (/paper of a
+# stored paper asks the source nothing and takes no token: ``Commands._answered_from_archive``)
 FETCHING = frozenset({"today", "date", "top", "search", "paper"})
 _OFFSET = re.compile(r"^\+(\d{1,4})$")
 
@@ -285,9 +286,10 @@ class Commands:
             if name not in FETCHING or ctx.platform == "console":  # the operator's terminal
                 reply = await handler(args.strip(), ctx, language)
             else:
-                retry = await self.limiter.take(self._limit_keys(ctx))
-                if retry is not None:
-                    raise TooManyRequests("slow down", retry_after=retry)
+                if not await self._answered_from_archive(name, args):
+                    retry = await self.limiter.take(self._limit_keys(ctx))
+                    if retry is not None:
+                        raise TooManyRequests("slow down", retry_after=retry)
                 with impatient(self.settings.hf_command_wait_seconds) as patience:
                     reply = await handler(args.strip(), ctx, language)
                 if patience.late and not reply.is_error:
@@ -322,6 +324,17 @@ class Commands:
             error = f"{type(exc).__name__}: {exc}"
             text = self.alerts.text("alert_exception", where=where, error=error)
             self.alerts.fire("exception", text)
+
+    async def _answered_from_archive(self, name: str, args: str) -> bool:
+        """Whether the command needs nothing from Hugging Face, so takes no token from the
+        chat's bucket: ``/paper`` of a paper the archive already holds."""
+        if name != "paper":
+            return False
+        try:
+            arxiv_id = parse_arxiv_id(args.strip())
+        except BotError:
+            return False  # as before: the handler answers the bad argument
+        return await self.archive.stored_paper(arxiv_id) is not None
 
     @staticmethod
     def _limit_keys(ctx: ChatContext) -> list[str]:

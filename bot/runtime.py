@@ -22,7 +22,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from bot.alerts import Alerts
-from bot.db import Database
+from bot.db import Database, is_outage, one_line
 from bot.delivery import Delivery, TickReport
 from bot.metrics import Metrics
 from bot.models import DeliveryRow, RuntimeStateRow, SubscriptionRow
@@ -30,7 +30,9 @@ from bot.models import DeliveryRow, RuntimeStateRow, SubscriptionRow
 log = logging.getLogger(__name__)
 
 STATE_KEY = "runner"
-STALE_TICK = timedelta(minutes=5)  # no tick for this long: unhealthy (HTTP 503)
+STALE_TICK = timedelta(minutes=5)  # no tick for this long (or 3 intervals, if longer): unhealthy
+STALE_TICKS = 3
+DEFAULT_TICK_SECONDS = 60  # TICK_SECONDS's default, for a snapshot that does not record its own
 PLATFORM_DOWN_ALERT = timedelta(minutes=10)
 DB_CHECK_TIMEOUT = 2.0
 SINGLE_INSTANCE = "single instance"
@@ -71,11 +73,17 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def stale_after(tick_seconds: float) -> timedelta:
+    """How long without a tick is unhealthy: 5 minutes, or three tick intervals if longer
+    (``TICK_SECONDS`` may be up to an hour)."""
+    return max(STALE_TICK, STALE_TICKS * timedelta(seconds=tick_seconds))
+
+
 @dataclass
 class Health:
     """The facts, and the verdict: unhealthy (503) when the database is unreachable or the
-    clock has not ticked for 5 minutes; degraded (200) when a platform is disconnected or the
-    last tick failed."""
+    clock has not ticked for ``stale_after(tick_seconds)``; degraded (200) when a platform is
+    disconnected or the last tick failed."""
 
     facts: dict[str, Any]
     problems: list[str]
@@ -105,7 +113,8 @@ class Health:
 
 
 def judge(snapshot: dict[str, Any], database: bool, now: datetime) -> Health:
-    """The verdict on a snapshot (live or read back from the database)."""
+    """The verdict on a snapshot (live or read back from the database); the tick interval it
+    records sets how long without a tick is too long."""
     problems: list[str] = []
     warnings: list[str] = []
     if not database:
@@ -113,13 +122,14 @@ def judge(snapshot: dict[str, Any], database: bool, now: datetime) -> Health:
     last_tick = snapshot.get("last_tick") or {}
     at = _parse(last_tick.get("at"))
     started = _parse(snapshot.get("started_at"))
+    stale = stale_after(snapshot.get("tick_seconds") or DEFAULT_TICK_SECONDS)
     if at is not None:
-        if now - at > STALE_TICK:
+        if now - at > stale:
             minutes = int((now - at).total_seconds() // 60)
             problems.append(f"no tick for {minutes} min")
         elif last_tick.get("outcome") not in ("ok", None):
             warnings.append(f"last tick: {last_tick.get('outcome')}")
-    elif started is None or now - started > STALE_TICK:
+    elif started is None or now - started > stale:
         problems.append("no tick has run")
     for name, platform in sorted((snapshot.get("platforms") or {}).items()):
         if not platform.get("connected"):
@@ -161,9 +171,11 @@ class Runtime:
     # file), else {platform: "leading" | "standby"} from the leader leases (bot/instances.py)
     leadership: Callable[[], str | dict[str, str]] = lambda: SINGLE_INSTANCE
     platforms: dict[str, Connectivity] = field(default_factory=dict)
+    tick_seconds: int = DEFAULT_TICK_SECONDS  # the clock's interval (TICK_SECONDS)
     last_tick: TickRecord | None = None
     started_at: datetime | None = None
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    database_down: bool = False  # during an outage: one warning, then one line when back
 
     def watch(self, name: str, platform: Connectivity) -> None:
         self.platforms[name] = platform
@@ -172,6 +184,7 @@ class Runtime:
         return {
             "instance": self.instance,
             "started_at": _iso(self.started_at),
+            "tick_seconds": self.tick_seconds,
             "leader": self.leadership(),
             "platforms": {
                 name: {"connected": p.connected(), "down_since": _iso(p.down_since())}
@@ -192,8 +205,9 @@ class Runtime:
             report = await self.delivery.tick()
             outcome = "postponed" if report.postponed else "ok"
             summary = tick_summary(report)
+            self._database_back()
         except Exception as exc:
-            log.exception("tick failed")
+            self._tick_failed(exc)
             outcome, summary = "error", f"{type(exc).__name__}: {exc}"[:300]
         seconds = time.monotonic() - began
         self.metrics.tick_seconds.observe(seconds)
@@ -203,8 +217,25 @@ class Runtime:
         try:
             await self.save()
         except Exception as exc:
-            log.warning("could not record the tick in runtime_state: %s", exc)
+            if not (self.database_down and is_outage(exc)):  # an outage is logged once
+                log.warning("could not record the tick in runtime_state: %s", exc)
         return report
+
+    def _tick_failed(self, exc: Exception) -> None:
+        """A failed tick: a traceback for a bug; the database being down is logged once per
+        outage (a warning), not once per tick."""
+        if not is_outage(exc):
+            log.error("tick failed", exc_info=exc)
+        elif not self.database_down:
+            self.database_down = True
+            log.warning(
+                "database unavailable; the clock keeps trying every tick: %s", one_line(exc)
+            )
+
+    def _database_back(self) -> None:
+        if self.database_down:
+            self.database_down = False
+            log.warning("database is back; the clock is running again")
 
     async def _check_platforms(self) -> None:
         now = self.now()

@@ -8,6 +8,7 @@ import pytest
 
 from bot.commands import parse_arxiv_id, parse_command, parse_day, parse_top
 from bot.errors import BadArgument
+from bot.i18n import t
 from tests.fakes.core import FRIDAY, group, make_core, private
 
 NOW = datetime(2025, 1, 11, 9, 0, tzinfo=UTC)
@@ -122,6 +123,21 @@ async def test_paper_command(db) -> None:
     assert bad.is_error and "arXiv id" in bad.text
     missing = await app.commands.run("paper", "2401.00001", private())
     assert missing.is_error and "2401.00001" in missing.text
+
+
+async def test_a_stored_paper_answers_when_the_bucket_is_empty_an_unknown_one_does_not(db) -> None:
+    """The per-chat bucket limits requests to Hugging Face: /paper of a stored paper asks it
+    nothing, so it answers without a token; /paper of an unknown id must ask, and waits."""
+    app, _, _ = make_core(db, now=NOW, command_burst=3, command_rate_per_minute=1)
+    slow_down = t("slow_down", "en", seconds=60)
+    replies = [await app.commands.run("today", "", private()) for _ in range(4)]
+    assert [r.text == slow_down for r in replies] == [False, False, False, True]  # empty now
+    for _ in range(3):
+        stored = await app.commands.run("paper", "2501.05366", private())
+        assert not stored.is_error
+        assert stored.cards[0].title == "Search-o1: Agentic Search-Enhanced Large Reasoning Models"
+    unknown = await app.commands.run("paper", "2401.00001", private())
+    assert unknown.is_error and unknown.text == slow_down
 
 
 async def test_source_down_is_a_friendly_reply(db) -> None:

@@ -104,3 +104,63 @@ async def test_run_and_call_raise_database_unavailable(tmp_path: Path) -> None:
 
 async def test_db_down_is_localised(tmp_path: Path) -> None:
     assert t("db_down", "ko") != t("db_down", "en") and "데이터베이스" in t("db_down", "ko")
+
+
+def runtime_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "bot.runtime"]
+
+
+async def test_the_runtime_logs_one_warning_per_outage_not_a_traceback_per_tick(
+    tmp_path: Path, caplog
+) -> None:
+    """``Runtime.tick`` (what the runner's clock calls) catches the tick's errors itself: while
+    the database is down, one WARNING when it goes, one line when it is back, no tracebacks."""
+    home, away = tmp_path / "data", tmp_path / "away"
+    home.mkdir()
+    db = Database.from_url(f"sqlite:///{home / 'bot.db'}")
+    app, _, clock = make_core(db)
+    await app.subscriptions.subscribe(private().target)
+    try:
+        await app.runtime.tick()
+        home.rename(away)  # the file cannot be opened any more...
+        db.engine.dispose()  # ...by the next connection
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            for _ in range(3):
+                clock.advance(minutes=1)
+                await app.runtime.tick()
+            down = runtime_lines(caplog)
+            away.rename(home)
+            for _ in range(2):
+                clock.advance(minutes=1)
+                await app.runtime.tick()
+        assert [r.levelname for r in down] == ["WARNING"], down
+        assert "database unavailable" in down[0].getMessage()
+        lines = runtime_lines(caplog)
+        assert len(lines) == 2 and "database is back" in lines[1].getMessage(), lines
+        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+        assert app.metrics.ticks.labels("error")._value.get() == 3
+        assert app.runtime.last_tick is not None and app.runtime.last_tick.outcome == "ok"
+    finally:
+        db.dispose()
+
+
+async def test_the_runtime_keeps_the_traceback_of_a_tick_that_is_not_an_outage(
+    tmp_path: Path, caplog, monkeypatch
+) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'bot.db'}")
+    app, _, _ = make_core(db)
+
+    async def broken() -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(app.delivery, "tick", broken)
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.runtime"):
+            await app.runtime.tick()
+            await app.runtime.tick()
+        failed = [r for r in runtime_lines(caplog) if r.getMessage() == "tick failed"]
+        assert len(failed) == 2 and all(r.exc_info for r in failed)
+        assert app.runtime.last_tick is not None and app.runtime.last_tick.outcome == "error"
+    finally:
+        db.dispose()

@@ -256,3 +256,28 @@ async def test_a_taken_port_is_an_error_line_not_a_stopped_bot(db, caplog) -> No
         await server.stop()
     assert f"cannot serve /healthz and /metrics on 127.0.0.1:{port}" in caplog.text
     assert "HTTP_PORT" in caplog.text
+
+
+async def test_an_hourly_clock_is_healthy_between_ticks_for_healthz_and_status(db) -> None:
+    """TICK_SECONDS=3600: 59 minutes without a tick is normal (not the fixed 5 minutes);
+    ``dailypapers status``, reading the snapshot back, uses the same threshold."""
+    app, _, clock = make_core(db, now=NINE_THIRTY, tick_seconds=3600)
+    app.runtime.started_at = clock()
+    await app.runtime.tick()
+    clock.advance(minutes=59)
+    assert (await app.runtime.health()).healthy
+    assert (await gather(db, clock())).health.healthy
+    clock.advance(hours=2, minutes=2)  # three ticks missed: 3 h 1 min since the last
+    health = await app.runtime.health()
+    assert health.http_status == 503 and health.problems == ["no tick for 181 min"]
+    status = await gather(db, clock())
+    assert status.health.problems == ["no tick for 181 min"]
+
+
+def test_a_snapshot_without_its_tick_interval_keeps_the_5_minute_threshold() -> None:
+    at = NINE_THIRTY.isoformat()
+    snapshot = {"started_at": at, "last_tick": {"at": at, "outcome": "ok"}}
+    assert judge(snapshot, True, NINE_THIRTY.replace(minute=34)).healthy
+    assert not judge(snapshot, True, NINE_THIRTY.replace(minute=36)).healthy
+    hourly = {**snapshot, "tick_seconds": 3600}
+    assert judge(hourly, True, NINE_THIRTY.replace(hour=11, minute=0)).healthy
