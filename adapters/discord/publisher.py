@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 
 from adapters.discord.render import DiscordMessage, render_reply
@@ -19,7 +20,7 @@ from bot.cards import clean_text
 from bot.domain import Reply, Target
 from bot.i18n import t
 from bot.metrics import Metrics
-from bot.ports import ChatUnreachable, DeliveryError, ThreadGone
+from bot.ports import ChatUnreachable, DeliveryError, PlatformDown, ThreadGone
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,11 @@ class DiscordPublisher:
                 f"{exc.status} {exc.code} {exc.text or UNREACHABLE.get(exc.code)}"
             ) from exc
         except discord.HTTPException as exc:
+            if exc.status >= 500 or exc.status == 429:  # Discord's trouble, not the channel's
+                raise PlatformDown(f"{exc.status} {exc.code} {exc.text}") from exc
             raise DeliveryError(f"{exc.status} {exc.code} {exc.text}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise PlatformDown(f"Discord could not be reached: {exc}") from exc
         return str(sent.id)
 
     async def _channel(self, channel_id: int) -> Any:

@@ -33,7 +33,14 @@ from adapters.telegram.ratelimit import bulk
 from adapters.telegram.render import TelegramMessage, render_reply
 from bot.domain import Reply, Target
 from bot.metrics import Metrics
-from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, SendUnknown, ThreadGone
+from bot.ports import (
+    ChatMoved,
+    ChatUnreachable,
+    DeliveryError,
+    PlatformDown,
+    SendUnknown,
+    ThreadGone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +105,15 @@ def map_error(exc: TelegramError) -> DeliveryError:
         if any(marker in text for marker in _UNREACHABLE):
             return ChatUnreachable(exc.message)
         return DeliveryError(f"Telegram refused the message: {exc.message}")
-    if isinstance(exc, RetryAfter):
-        return DeliveryError(f"rate limited by Telegram beyond retries: {exc.message}")
+    if isinstance(exc, RetryAfter):  # the bot's limit, not the chat's fault
+        return PlatformDown(f"rate limited by Telegram beyond retries: {exc.message}")
     if isinstance(exc, TimedOut) and not isinstance(
         exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout
     ):
         # the request reached Telegram, which may well have posted it: do not send it again
         return SendUnknown(f"Telegram did not answer in time; the message may be posted: {exc}")
-    if isinstance(exc, NetworkError):
-        return DeliveryError(f"Telegram could not be reached: {exc.message}")
+    if isinstance(exc, NetworkError):  # unreachable, or a 5xx: Telegram's trouble
+        return PlatformDown(f"Telegram could not be reached: {exc.message}")
     return DeliveryError(f"Telegram error: {exc.message}")
 
 
