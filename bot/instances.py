@@ -165,6 +165,26 @@ class Instances:
 
         return await self.db.run(read)
 
+    @property
+    def holder(self) -> str:
+        """How this process signs its claims: "id:boot" (a restart is a new boot)."""
+        return f"{self.id}:{self.boot}"
+
+    async def holders(self) -> tuple[set[str], set[str]]:
+        """The claim holders ("id:boot") that are alive, and those that are gone (stopped,
+        or silent for longer than the lease)."""
+        since = self.now() - self.stale
+
+        def read(session: Session) -> tuple[set[str], set[str]]:
+            alive: set[str] = set()
+            dead: set[str] = set()
+            for row in session.exec(select(InstanceRow)).all():
+                fresh = _aware(row.heartbeat_at) >= since and not row.stopped
+                (alive if fresh else dead).add(f"{row.id}:{row.boot}")
+            return alive, dead
+
+        return await self.db.run(read)
+
     async def all(self) -> list[InstanceInfo]:
         def read(session: Session) -> list[InstanceInfo]:
             rows = session.exec(select(InstanceRow).order_by(col(InstanceRow.id))).all()

@@ -21,6 +21,7 @@ from typing import Protocol
 from bot.app import App
 from bot.clock import Ticker
 from bot.db import is_sqlite
+from bot.engine import Engine
 from bot.errors import PlatformUnavailable
 from bot.instances import Instances, Leadership, Leases
 from bot.single_process import one_process_per_sqlite_file
@@ -157,6 +158,16 @@ async def _run(app: App, stop: asyncio.Event) -> None:
     connected: list[Adapter] = []
     roles: list[Leadership] = []
     ticker = Ticker(app.runtime.tick, seconds=settings.tick_seconds)
+    app.delivery.holder = instances.holder
+    engine = Engine(
+        app.delivery,
+        app.now,
+        workers=settings.delivery_concurrency,
+        holders=instances.holders,
+        stale=ttl,
+    )
+    app.runtime.deliver = engine.tick
+    engine_started = False
     # off the loop, while the adapters connect (a one-shot CLI command never pays it)
     warming = asyncio.create_task(asyncio.to_thread(app.commands.ranking.ranker.warm_up))
     heartbeat = Heartbeat(instances, roles, settings.heartbeat_seconds)
@@ -200,6 +211,8 @@ async def _run(app: App, stop: asyncio.Event) -> None:
             else:
                 await adapter.start_receiving()
         heartbeat.start()
+        await engine.start()
+        engine_started = True
         ticker.start()
         log.info(
             "bot running as instance %s: %s",
@@ -212,6 +225,8 @@ async def _run(app: App, stop: asyncio.Event) -> None:
         ticker.shutdown()
         if not warming.done():
             warming.cancel()
+        if engine_started:  # the message in flight goes out, the claims go back
+            await engine.stop()
         await heartbeat.stop()
         for role in roles:
             try:

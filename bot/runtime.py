@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -171,6 +171,9 @@ class Runtime:
     # file), else {platform: "leading" | "standby"} from the leader leases (bot/instances.py)
     leadership: Callable[[], str | dict[str, str]] = lambda: SINGLE_INSTANCE
     platforms: dict[str, Connectivity] = field(default_factory=dict)
+    # what a tick runs: the runner's engine (enqueue, never wait for a fan-out); by default
+    # ``Delivery.tick``, which delivers everything due before it returns
+    deliver: Callable[[], Awaitable[TickReport]] | None = None
     tick_seconds: int = DEFAULT_TICK_SECONDS  # the clock's interval (TICK_SECONDS)
     last_tick: TickRecord | None = None
     started_at: datetime | None = None
@@ -202,7 +205,7 @@ class Runtime:
         at = self.now()
         report: TickReport | None = None
         try:
-            report = await self.delivery.tick()
+            report = await (self.deliver or self.delivery.tick)()
             outcome = "postponed" if report.postponed else "ok"
             summary = tick_summary(report)
             self._database_back()
