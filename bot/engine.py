@@ -4,7 +4,7 @@
 and for tests, wrong for a process that must keep answering and keep starting chats that fall
 due while a long fan-out is under way. Here a claimer takes due subscriptions from the
 database a page at a time (oldest due first, the ones that just fell due ahead), prepares
-their digests and puts them on an in-memory queue in due-time order; ``DELIVERY_CONCURRENCY``
+their digests and puts them on an in-memory queue in that order; ``DELIVERY_CONCURRENCY``
 workers send from it. The queue is kept short (a page or two), so the rows an instance holds
 are few and another instance, or a restart, takes over the rest at once.
 
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.db import is_outage, one_line
@@ -56,10 +55,9 @@ class Engine:
         self.stale = stale
         self.report = TickReport()
         self.renders: dict[tuple[Any, ...], list[Any]] = {}
-        self._queue: asyncio.PriorityQueue[tuple[datetime, int, Job | None]] = (
-            asyncio.PriorityQueue()
-        )
-        self._order = itertools.count()
+        # first in, first out: the claims come in due-time order already, with the chats that
+        # just fell due ahead, so they wait for at most a page of the backlog, not all of it
+        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._more = False  # the last claim was a full page: more is due
         self._leaked = False  # a job died with the database: give its claim back
@@ -140,7 +138,7 @@ class Engine:
             report = self.report
             jobs = await self.delivery.prepare(rows, now, report)
             for job in jobs:
-                self._queue.put_nowait((job.due_at, next(self._order), job))
+                self._queue.put_nowait(job)
             if report.postponed or not self._more:
                 break
         if self._idle():
@@ -148,7 +146,7 @@ class Engine:
 
     async def _work(self) -> None:
         while True:
-            _, _, job = await self._queue.get()
+            job = await self._queue.get()
             if job is None:  # stopping
                 return
             self._busy += 1
@@ -176,7 +174,7 @@ class Engine:
         while not self._queue.empty():  # not started: they go back as they were
             self._queue.get_nowait()
         for _ in self._tasks:
-            self._queue.put_nowait((datetime.max.replace(tzinfo=UTC), next(self._order), None))
+            self._queue.put_nowait(None)
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
             for task in pending:
