@@ -228,7 +228,7 @@ class Delivery:
         return rows
 
     async def settle(self, settlements: Sequence[Settlement]) -> None:
-        await self.queue.settle(settlements)
+        await self.queue.settle(settlements, self.holder)
         self.held.difference_update(item.sub_id for item in settlements)
 
     async def release_all(self) -> None:
@@ -314,7 +314,7 @@ class Delivery:
         log.warning("%d morning posts given up (%s%s): %s", len(missed), shown, more, why)
         if self.alerts is not None:
             text = self.alerts.text(
-                "alert_gave_up", platform=missed[0].platform, chat=shown + more, reason=why
+                "alert_gave_up_many", count=len(missed), chats=shown + more, reason=why
             )
             self._pending_alerts.append(self.alerts.alert("gave_up", text))
 
@@ -337,6 +337,11 @@ class Delivery:
             self._report_missed(report)
             if ready:
                 jobs = await self._plan(ready, now, report, back)
+        except BaseException:
+            # (the database went away, say): these rows are no longer held here, so the
+            # engine's next look at its own claims gives them back
+            self.held.difference_update(row.id for row, _ in ready)
+            raise
         finally:
             await self.settle(back)
             await self._flush_alerts()
@@ -350,7 +355,10 @@ class Delivery:
         back: list[Settlement],
     ) -> list[Job]:
         try:
-            day = await self.archive.todays_digest_date(now)
+            # the digest of the post moment (a 23:50 post caught up at 00:05 is the day it
+            # would have been), for the earliest moment of the page
+            moment = min(due for _, due in ready)
+            day = await self.archive.todays_digest_date(moment)
             featured = await self.archive.day(day, now)
         except SourceUnavailable as exc:
             log.warning("morning post postponed, source unavailable: %s", exc)
@@ -441,14 +449,14 @@ class Delivery:
             if report.postponed or len(rows) < PAGE:
                 break
         if report.due == 0 and not report.postponed:
-            await self._prepare_summaries(now)
+            await self.prepare_summaries(now)
         report.renders = len(renders)
         report.seconds = time.monotonic() - began
         if report.due:
             log.info("%s", report.log_line())
         return report
 
-    async def _prepare_summaries(self, now: datetime) -> None:
+    async def prepare_summaries(self, now: datetime) -> None:
         """Between posts, make the summaries today's digest will show, for each chat that shows
         them (its top N after filters, in its language), so a post rarely waits for an LLM."""
         if not self.summaries.enabled:
@@ -631,6 +639,11 @@ class Delivery:
                     continue
                 sent += 1
                 last_id = message_id
+        except Stopping:  # nobody's failure: it keeps its place, with the progress made
+            seen = job.row.next_post_at
+            return Settlement(
+                sub_id, seen, seen, job.due_at, delivery_id, None, sent, len(messages), last_id
+            )
         except PlatformDown as exc:
             held = self._held_back(job, delivery_id, str(exc), sent, len(messages), now, report)
             return replace(held, sent_id=last_id)

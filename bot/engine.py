@@ -31,6 +31,7 @@ delivery_log = logging.getLogger("bot.delivery")  # the delivery log, whoever dr
 
 PAGE = 100  # claimed at a time; the claimer tops the queue up below half of it
 STOP_SECONDS = 10.0  # on shutdown, how long the messages in flight may take
+LOOK_SECONDS = 15.0  # the claimer looks on its own this often, whatever TICK_SECONDS is
 
 
 class Engine:
@@ -96,6 +97,8 @@ class Engine:
         report = self.report
         if self._idle():
             self.report = TickReport()  # reported once; the next fan-out starts afresh
+            # between posts: the summaries the next digests show (at most every 10 minutes)
+            await self.delivery.prepare_summaries(self.now())
         return report
 
     def _idle(self) -> bool:
@@ -112,12 +115,21 @@ class Engine:
 
     async def _claim_loop(self) -> None:
         while True:
-            await self._wake.wait()
+            try:  # woken by the clock or a worker, and on its own every LOOK_SECONDS, so
+                # takeovers and held retries do not wait for a long TICK_SECONDS
+                await asyncio.wait_for(self._wake.wait(), timeout=LOOK_SECONDS)
+            except TimeoutError:
+                woke = False
+            else:
+                woke = True
             self._wake.clear()
             try:
+                if not woke:
+                    await self.reclaim()
                 await self._top_up()
             except Exception as exc:
                 self._more = False
+                self._leaked = True  # what the failed round claimed goes back
                 if not is_outage(exc):
                     log.exception("claiming due deliveries failed")
                 elif not self._db_down:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import secrets
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, event, inspect
@@ -281,10 +282,13 @@ def _mark_schedule(session: OrmSession, _context: Any, _instances: Any) -> None:
         if not isinstance(row, SubscriptionRow):
             continue
         if row in session.new:
-            changed = row.next_post_at is None or row.next_post_at == SCHEDULE_ME
+            changed = row.next_post_at is None or row.next_post_at < SCHEDULE_ME + timedelta(1)
         else:
             state = inspect(row)
             changed = any(state.attrs[name].history.has_changes() for name in _SCHEDULE_COLUMNS)
         if changed:
-            row.next_post_at = SCHEDULE_ME if posts(row) else None
+            # a distinct mark each time (SCHEDULE_ME plus a few microseconds), so a delivery in
+            # flight that saw an earlier mark cannot overwrite this change when it settles
+            mark = SCHEDULE_ME + timedelta(microseconds=secrets.randbelow(999_999) + 1)
+            row.next_post_at = mark if posts(row) else None
             row.due_at = None

@@ -178,7 +178,9 @@ class DeliveryQueue(Protocol):
         fell due in the last minute ahead; claimed for ``holder`` ("instance:boot")."""
         ...
 
-    async def settle(self, settlements: Sequence[Settlement]) -> None: ...
+    async def settle(self, settlements: Sequence[Settlement], holder: str) -> None:
+        """Write each outcome and next moment, for the rows ``holder`` still holds."""
+        ...
 
     async def release(self, holder: str, keep: set[int]) -> int:
         """Give back ``holder``'s claims except ``keep`` (what its queue still holds)."""

@@ -61,12 +61,12 @@ def _claim(
         .values(claimed_by=holder, claimed_at=now)
         .returning(SubscriptionRow)
     ).all()
-    claimed = [to_subscription(row) for (row,) in rows]
+    by_id = {row.id: to_subscription(row) for (row,) in rows}
     session.commit()
-    return sorted(claimed, key=lambda sub: (sub.next_post_at or now, sub.id))
+    return [by_id[i] for i in ids if i in by_id]  # the pick order: the just-due ones first
 
 
-def _settle(session: Session, settlements: Sequence[Settlement]) -> None:
+def _settle(session: Session, settlements: Sequence[Settlement], holder: str) -> None:
     for item in settlements:
         if item.delivery_id is not None:
             _settle_ledger(session, item)
@@ -75,15 +75,16 @@ def _settle(session: Session, settlements: Sequence[Settlement]) -> None:
             values.update(failure_count=0, failed_days=[], last_error=None)
         seen = col(SubscriptionRow.next_post_at)
         same = seen.is_(None) if item.seen is None else seen == item.seen
+        mine = col(SubscriptionRow.claimed_by) == holder  # a claim taken over is not ours
         result = session.exec(
             update(SubscriptionRow)
-            .where(col(SubscriptionRow.id) == item.sub_id, same)
+            .where(col(SubscriptionRow.id) == item.sub_id, same, mine)
             .values(next_post_at=item.next_post_at, due_at=item.due_at, **values)
         )
         if not result.rowcount:  # rescheduled meanwhile (new settings): keep that mark
             session.exec(
                 update(SubscriptionRow)
-                .where(col(SubscriptionRow.id) == item.sub_id)
+                .where(col(SubscriptionRow.id) == item.sub_id, mine)
                 .values(**values)
             )
     session.commit()
@@ -122,9 +123,9 @@ class DeliveryQueue:
             return []
         return await self.db.run(lambda session: _claim(session, holder, platforms, now, limit))
 
-    async def settle(self, settlements: Sequence[Settlement]) -> None:
+    async def settle(self, settlements: Sequence[Settlement], holder: str) -> None:
         if settlements:
-            await self.db.run(lambda session: _settle(session, settlements))
+            await self.db.run(lambda session: _settle(session, settlements, holder))
 
     async def release(self, holder: str, keep: set[int]) -> int:
         def work(session: Session) -> int:

@@ -135,7 +135,7 @@ async def test_two_claimers_at_once_never_share_a_row(database) -> None:
         assert first and second and len(first | second) == 300
     with database.session() as session:
         holders = {row.id: row.claimed_by for row in session.exec(select(SubscriptionRow)).all()}
-    assert {holders[i] for i in first} == {"alpha:1"}
+    assert {holders[i] for i in first} <= {"alpha:1"}
     assert {holders[i] for i in second} <= {"beta:1"}
     third = {row.id for row in await queue.claim("gamma:1", {"test"}, now, 400)}
     assert len(first | second | third) == 300 and not third & (first | second)
@@ -169,7 +169,9 @@ async def test_the_catch_up_window_runs_across_midnight(database) -> None:
     clock.set(at(11, 0, 5))
     report = await app.delivery.tick(at(11, 0, 5))
     assert report.delivered == [row.id]
-    assert publisher.to("late-owl")[0].startswith("Daily Papers (2025-01-")
+    # the digest of the post moment, not of the moment it was caught up at
+    day = await app.archive.todays_digest_date(at(10, 23, 50))
+    assert publisher.to("late-owl")[0].startswith(f"Daily Papers ({day.isoformat()})")
     assert (await app.delivery.tick(at(11, 0, 6))).delivered == []  # once
 
 
@@ -315,7 +317,9 @@ async def test_a_chat_that_falls_due_during_a_long_fan_out_goes_ahead(db) -> Non
     assert len(set(chats)) == 301 and all(chats.count(c) == 2 for c in set(chats))  # once
 
 
-async def test_stopping_finishes_the_message_in_flight_and_gives_the_claims_back(db) -> None:
+async def test_stopping_finishes_the_message_in_flight_and_gives_the_claims_back(
+    db, caplog
+) -> None:
     app, _, clock = make_core(db, now=at(13, 9, 0))
     publisher = SlowPublisher()
     app.delivery.register(publisher)
@@ -326,7 +330,9 @@ async def test_stopping_finishes_the_message_in_flight_and_gives_the_claims_back
     await engine.start()
     await engine.tick()
     await wait_until(lambda: len(publisher.sent) >= 30)
-    await engine.stop()
+    with caplog.at_level(logging.WARNING):
+        await engine.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     sent_before = len(publisher.sent)
     with db.session() as session:
         claimed = session.exec(
@@ -334,11 +340,11 @@ async def test_stopping_finishes_the_message_in_flight_and_gives_the_claims_back
         ).all()
         assert claimed == []  # all given back
     # another process (a new app on the same database) resumes where each chat stopped
-    again, _, _ = make_core(db, now=at(13, 9, 1))
+    again, _, _ = make_core(db, now=at(13, 9, 0, 5))
     fresh = RecordingPublisher()
     again.delivery.register(fresh)
     await subscribe(again, "reference", style="cards")  # shows what a whole digest is
-    await again.delivery.tick(at(13, 9, 1))
+    await again.delivery.tick(at(13, 9, 0, 5))  # at once: a stop is nobody's failure
     expected = fresh.to("reference")
     assert len(expected) == 4  # the intro and three cards
     assert sent_before < 40 * len(expected)  # it did stop mid-fan-out

@@ -161,6 +161,7 @@ alert_prefix = ⚠️ dailypapers alert: { $text }
 alert_suppressed = ({ $count } more of this kind in the last hour were not sent.)
 alert_deactivated = stopped posting to { $platform } chat { $chat } after repeated failures ({ $reason }). `dailypapers channels list` shows it; a chat admin can /subscribe again.
 alert_gave_up = a morning post to { $platform } chat { $chat } was given up: { $reason }. The chat gets its next digest as usual; `dailypapers channels list` shows its last error.
+alert_gave_up_many = { $count } morning posts were given up ({ $chats }): { $reason }. Those chats get their next digest as usual.
 alert_source_down = the morning post is waiting: Hugging Face could not be reached ({ $reason }). It is retried at every tick.
 alert_platform_down = { $platform } has been disconnected since { $since } (over { $minutes } min).
 alert_exception = an unexpected error in { $where }: { $error }. The traceback is in the log.

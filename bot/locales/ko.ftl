@@ -133,6 +133,7 @@ alert_prefix = ⚠️ dailypapers 알림: { $text }
 alert_suppressed = (지난 한 시간 동안 같은 종류의 알림 { $count }건은 보내지 않았습니다.)
 alert_deactivated = { $platform } 채팅 { $chat }에 반복해서 보내지 못해 게시를 멈췄습니다 ({ $reason }). `dailypapers channels list`에서 볼 수 있고, 채팅 관리자가 /subscribe 로 다시 구독할 수 있습니다.
 alert_gave_up = { $platform } 채팅 { $chat }에 보낼 아침 게시를 포기했습니다: { $reason }. 다음 다이제스트는 평소대로 보냅니다. `dailypapers channels list`에서 마지막 오류를 볼 수 있습니다.
+alert_gave_up_many = 아침 게시 { $count }건을 포기했습니다 ({ $chats }): { $reason }. 해당 채팅은 다음 다이제스트를 평소대로 받습니다.
 alert_source_down = 아침 게시가 대기 중입니다: Hugging Face에 연결할 수 없습니다 ({ $reason }). 매 틱마다 다시 시도합니다.
 alert_platform_down = { $platform } 연결이 { $since }부터 끊겨 있습니다 ({ $minutes }분 이상).
 alert_exception = { $where }에서 예상하지 못한 오류: { $error }. 자세한 내용은 로그에 있습니다.
