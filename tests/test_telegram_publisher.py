@@ -13,7 +13,7 @@ from adapters.telegram.ratelimit import PacedRateLimiter
 from adapters.telegram.render import TelegramMessage, TgButton
 from bot.domain import Card, Reply, Summary, Target
 from bot.pacing import MemorySlots
-from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, ThreadGone
+from bot.ports import ChatMoved, ChatUnreachable, DeliveryError, PlatformDown, ThreadGone
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 USER = 1001
@@ -169,7 +169,7 @@ async def test_flood_control_is_retried_by_the_rate_limiter(fake) -> None:
     assert stats.retried["bulk"] == 1 and stats.gave_up["bulk"] == 0
 
 
-async def test_flood_control_beyond_retries_is_a_delivery_error(fake) -> None:
+async def test_flood_control_beyond_retries_holds_the_delivery(fake) -> None:
     publisher = await make_publisher(fake, max_retries=1)
     fake.fail_next(
         "sendMessage",
@@ -181,7 +181,7 @@ async def test_flood_control_beyond_retries_is_a_delivery_error(fake) -> None:
     try:
         with pytest.raises(DeliveryError, match="rate limited") as raised:
             await publisher.send(tg(USER), TelegramMessage(text="x"))
-        assert type(raised.value) is DeliveryError
+        assert type(raised.value) is PlatformDown  # the bot's limit: never the chat's fault
         stats = publisher.bot.rate_limiter.stats  # type: ignore[union-attr]
         assert stats.retry_after["bulk"] == 2 and stats.gave_up["bulk"] == 1
     finally:
