@@ -46,7 +46,7 @@ from bot.ports import (
 )
 from bot.ranking import PersonalRanking
 from bot.ratings import Ratings
-from bot.schedule import Due, due_period, pending_moment
+from bot.schedule import Due, due_period, first_moment, pending_moment
 from bot.subscriptions import local_post_moment
 from bot.summaries import SummaryService
 
@@ -247,7 +247,7 @@ class Delivery:
             return Settlement(row.id, row.next_post_at, None, None)  # posts nothing
         try:
             if row.due_at is None:  # new, or its schedule changed: work out its moment
-                due = pending_moment(row.post_time, row.timezone, now, self.catchup)
+                due = first_moment(row.post_time, row.timezone, now, self.catchup)
             else:
                 due = row.due_at
                 if now > due + self.catchup:  # not running, or failing, all window long

@@ -100,3 +100,13 @@ def pending_moment(
         if moment + catchup >= now:
             return moment
     raise ValueError(f"no post moment for {post_time} {timezone} after {after}")  # unreachable
+
+
+def first_moment(post_time: str, timezone: str, now: datetime, catchup: timedelta) -> datetime:
+    """The moment a newly scheduled subscription (new, or its schedule just changed) is due:
+    today's local post time if its window is still open (a chat subscribing at 10:00 with a
+    09:00 post time gets today's digest now), else the next one — never a moment from before
+    local midnight, so choosing "23:00" in the morning does not send last night's digest."""
+    zone = ZoneInfo(timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    return pending_moment(post_time, timezone, now, catchup, after=midnight - timedelta(seconds=1))

@@ -110,3 +110,32 @@ async def test_monthly_digest_on_the_first(db, post_day: date) -> None:
     ]
     clock.set(at(date(2025, 2, 2)))
     assert (await app.delivery.tick()).delivered == []
+
+
+def test_post_moments_across_midnight_and_for_new_schedules() -> None:
+    from datetime import UTC, timedelta
+
+    from bot.schedule import first_moment, pending_moment
+
+    catchup = timedelta(hours=12)
+    # a 23:50 post is still pending at 00:05 (the window is a span after the moment)
+    late = datetime(2025, 1, 11, 0, 5, tzinfo=UTC)
+    assert pending_moment("23:50", "UTC", late, catchup) == datetime(
+        2025, 1, 10, 23, 50, tzinfo=UTC
+    )
+    # the next one after it is tomorrow's, whatever the hour of the catch-up
+    after = pending_moment(
+        "23:50", "UTC", late, catchup, after=datetime(2025, 1, 10, 23, 50, tzinfo=UTC)
+    )
+    assert after == datetime(2025, 1, 11, 23, 50, tzinfo=UTC)
+    # a chat choosing 23:00 at 10:00 waits for tonight, not last night's (11 hours ago)
+    morning = datetime(2025, 1, 11, 10, 0, tzinfo=UTC)
+    assert first_moment("23:00", "UTC", morning, catchup) == datetime(
+        2025, 1, 11, 23, 0, tzinfo=UTC
+    )
+    # ...and one choosing 09:00 at 10:00 gets today's at once
+    assert first_moment("09:00", "UTC", morning, catchup) == datetime(2025, 1, 11, 9, 0, tzinfo=UTC)
+    # local time: 09:00 in New York across the March DST change is 14:00 then 13:00 UTC
+    march = datetime(2025, 3, 8, 15, 0, tzinfo=UTC)
+    first = pending_moment("09:00", "America/New_York", march, timedelta(hours=1), after=march)
+    assert first == datetime(2025, 3, 9, 13, 0, tzinfo=UTC)
