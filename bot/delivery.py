@@ -237,8 +237,13 @@ class Delivery:
         self.held.clear()
 
     def _next(self, row: Subscription, due: datetime, now: datetime) -> Settlement:
-        """Done with the moment ``due``: the row comes back at its next post moment."""
-        following = pending_moment(row.post_time, row.timezone, now, self.catchup, after=due)
+        """Done with the moment ``due``: the row comes back at its next post moment (or is
+        parked, if its stored schedule cannot be used: a settings change brings it back)."""
+        try:
+            following = pending_moment(row.post_time, row.timezone, now, self.catchup, after=due)
+        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+            log.warning("subscription %s parked: its schedule cannot be used (%s)", row.id, exc)
+            return Settlement(row.id, row.next_post_at, None, None)
         return Settlement(row.id, row.next_post_at, following, following)
 
     def _moment(self, row: Subscription, now: datetime) -> datetime | Settlement:
@@ -593,6 +598,10 @@ class Delivery:
         row, plan, day = job.row, job.plan, job.plan.key
         sub_id = row.id
         publisher = self.publishers[row.platform]
+        if row.platform not in self.sending_platforms(now):  # it failed after this was queued
+            report.held.append(sub_id)
+            retry = self.backoff[row.platform][0]
+            return Settlement(sub_id, row.next_post_at, retry, job.due_at)
         claim = await self.ledger.begin(sub_id, day, now)
         if claim is None:  # done meanwhile (a merge brought the day here)
             report.skipped.append(sub_id)
