@@ -26,7 +26,16 @@ from bot.alerts import Alerts
 from bot.archive import Archive
 from bot.cards import build_card
 from bot.db import is_outage
-from bot.domain import Card, FeaturedPaper, PaperInfo, Reply, Style, Subscription, Target
+from bot.domain import (
+    Card,
+    DeliveryRecord,
+    FeaturedPaper,
+    PaperInfo,
+    Reply,
+    Style,
+    Subscription,
+    Target,
+)
 from bot.errors import SourceUnavailable
 from bot.i18n import t
 from bot.metrics import Metrics
@@ -152,6 +161,7 @@ class Job:
     plan: Due
     due_at: datetime
     cards: list[Card]
+    record: DeliveryRecord | None = None  # its ledger entry, begun with the page
 
 
 class Stopping(Exception):
@@ -384,10 +394,13 @@ class Delivery:
                 back.append(self._next(row, due, now))
             else:
                 planned.append((row, plan, due))
-        done = await self.ledger.done_among([(row.id, plan.key) for row, plan, _ in planned])
+        # the page's ledger entries, created or resumed in one transaction
+        records = await self.ledger.begin_many(
+            [(row.id, plan.key) for row, plan, _ in planned], now
+        )
         plans = []
         for row, plan, due in planned:
-            if (row.id, plan.key) in done:
+            if (row.id, plan.key) not in records:  # done already
                 back.append(self._next(row, due, now))
             else:
                 plans.append((row, plan, due))
@@ -396,13 +409,21 @@ class Delivery:
             return []
         windows: dict[tuple[date, date], list[FeaturedPaper]] = {(day, day): featured}
         shown: dict[int, list[FeaturedPaper]] = {}
+        selections: dict[tuple[Any, ...], list[FeaturedPaper]] = {}
         for row, plan, _ in plans:
             window = (plan.start, plan.end)
             if window not in windows:  # a week's or a month's most voted papers
                 windows[window] = await self.archive.top(
                     MAX_PERIOD_PAPERS, plan.days, now, end=plan.end
                 )
-            shown[row.id] = await self.shown_for_chat(windows[window], row)
+            if row.rank == "personal":  # its own order: no two chats share it
+                shown[row.id] = await self.shown_for_chat(windows[window], row)
+                continue
+            # chats with the same filters see the same papers: chosen once per page
+            same = (window, row.top_n, row.min_votes, row.include_keywords, row.exclude_keywords)
+            if same not in selections:
+                selections[same] = await self.shown_for_chat(windows[window], row)
+            shown[row.id] = selections[same]
         needed: dict[str, dict[str, PaperInfo]] = {}
         for row, _, _ in plans:
             if shows_summaries(row):
@@ -413,12 +434,18 @@ class Delivery:
             for language, papers in sorted(needed.items())
         }
         jobs = []
-        for row, plan, due in plans:
+        built: dict[tuple[Any, ...], Card] = {}  # one card per (paper, language, summary)
+
+        def card(fp: FeaturedPaper, row: Subscription) -> Card:
             made = summaries.get(row.language, {}) if shows_summaries(row) else {}
-            cards = [
-                build_card(fp, made.get(fp.paper.arxiv_id), row.language) for fp in shown[row.id]
-            ]
-            jobs.append(Job(row, plan, due, cards))
+            key = (fp.day, fp.paper.arxiv_id, fp.because, row.language, shows_summaries(row))
+            if key not in built:
+                built[key] = build_card(fp, made.get(fp.paper.arxiv_id), row.language)
+            return built[key]
+
+        for row, plan, due in plans:
+            cards = [card(fp, row) for fp in shown[row.id]]
+            jobs.append(Job(row, plan, due, cards, records[(row.id, plan.key)]))
         return jobs
 
     # --- the drain: everything due, now -----------------------------------------------------
@@ -602,7 +629,7 @@ class Delivery:
             report.held.append(sub_id)
             retry = self.backoff[row.platform][0]
             return Settlement(sub_id, row.next_post_at, retry, job.due_at)
-        claim = await self.ledger.begin(sub_id, day, now)
+        claim = job.record or await self.ledger.begin(sub_id, day, now)
         if claim is None:  # done meanwhile (a merge brought the day here)
             report.skipped.append(sub_id)
             return self._next(row, job.due_at, now)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.domain import DeliveryRecord
+from bot.group_commit import GroupCommit
 from bot.models import DeliveryRow, utcnow
 
 LEASE = timedelta(minutes=5)
@@ -97,11 +98,41 @@ def _begin(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryR
     return to_record(row)
 
 
+def _begin_many(
+    session: Session, keys: list[tuple[int, date]], now: datetime
+) -> dict[tuple[int, date], DeliveryRecord]:
+    wanted = set(keys)
+    found = session.exec(
+        select(DeliveryRow).where(
+            col(DeliveryRow.subscription_id).in_(sorted({sub for sub, _ in keys})),
+            col(DeliveryRow.day).in_(sorted({day for _, day in keys})),
+        )
+    ).all()
+    rows: dict[tuple[int, date], DeliveryRow] = {}
+    for row in found:
+        key = (row.subscription_id, row.day)
+        if key not in wanted:
+            continue
+        rows[key] = row
+        if row.status != "done":  # failed before, or left "claimed": resume its progress
+            row.status = "claimed"
+            row.claimed_at = now
+            row.attempts += 1
+            session.add(row)
+    for sub_id, day in sorted(wanted - set(rows)):
+        row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
+        rows[(sub_id, day)] = row
+        session.add(row)
+    session.commit()
+    return {key: to_record(row) for key, row in rows.items() if row.status != "done"}
+
+
 class Ledger:
     """The delivery ledger (``DeliveryLedger``): async methods, each one session on the pool."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.writes = GroupCommit(db)
 
     async def done(self, sub_id: int, day: date) -> bool:
         def work(session: Session) -> bool:
@@ -141,6 +172,23 @@ class Ledger:
         """
         return await self.db.run(lambda session: _begin(session, sub_id, day, now))
 
+    async def begin_many(
+        self, keys: list[tuple[int, date]], now: datetime
+    ) -> dict[tuple[int, date], DeliveryRecord]:
+        """``begin`` for a page of claimed chats in one transaction; the done ones are left out."""
+        if not keys:
+            return {}
+
+        def work(session: Session) -> dict[tuple[int, date], DeliveryRecord]:
+            try:
+                return _begin_many(session, keys, now)
+            except IntegrityError:  # a merge moved a day in meanwhile: one at a time
+                session.rollback()
+                taken = {key: _begin(session, *key, now) for key in keys}
+                return {key: record for key, record in taken.items() if record is not None}
+
+        return await self.db.run(work)
+
     async def progress(
         self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
     ) -> None:
@@ -153,9 +201,9 @@ class Ledger:
                 row.sent_ids = [*row.sent_ids, sent_id]
             row.claimed_at = now  # renew the lease while we are making progress
             session.add(row)
-            session.commit()
+            session.flush()
 
-        await self.db.run(work)
+        await self.writes.write(work)  # shares a commit with the other workers' writes
 
     async def finish(
         self, delivery_id: int, status: str, error: str | None = None, total: int | None = None

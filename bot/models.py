@@ -105,7 +105,8 @@ class SubscriptionRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     # the delivery queue (bot/queue.py): when the engine next takes this row up (NULL: it posts
     # nothing; EPOCH: schedule it), the post moment pending, and the instance holding it
-    next_post_at: datetime | None = Field(default=None, index=True)
+    # (a row inserted without the ORM, in bulk, is looked at once at the first tick)
+    next_post_at: datetime | None = Field(default=SCHEDULE_ME, index=True)
     due_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=180, index=True)
     claimed_at: datetime | None = None

@@ -127,6 +127,12 @@ class DeliveryLedger(Protocol):
 
     async def done_among(self, keys: list[tuple[int, date]]) -> set[tuple[int, date]]: ...
 
+    async def begin_many(
+        self, keys: list[tuple[int, date]], now: datetime
+    ) -> dict[tuple[int, date], DeliveryRecord]:
+        """``begin`` for a page at once: the entries taken for sending (done ones left out)."""
+        ...
+
     async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None: ...
 
     async def begin(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:

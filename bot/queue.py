@@ -19,10 +19,12 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database
 from bot.domain import Subscription
+from bot.group_commit import GroupCommit
 from bot.models import DeliveryRow, SubscriptionRow, utcnow
 from bot.ports import Settlement
 from bot.subscriptions import to_subscription
 
+TABLE = SubscriptionRow.__table__  # type: ignore[attr-defined]
 FRESH = timedelta(minutes=1)  # rows that fell due this recently go ahead of a backlog
 
 
@@ -55,13 +57,15 @@ def _claim(
     if not ids:
         session.rollback()
         return []
-    rows = session.exec(
-        update(SubscriptionRow)
-        .where(col(SubscriptionRow.id).in_(ids), col(SubscriptionRow.claimed_by).is_(None))
+    rows = session.execute(
+        update(TABLE)
+        .where(TABLE.c.id.in_(ids), TABLE.c.claimed_by.is_(None))
         .values(claimed_by=holder, claimed_at=now)
-        .returning(SubscriptionRow)
+        .returning(*TABLE.c)
     ).all()
-    by_id = {row.id: to_subscription(row) for (row,) in rows}
+    by_id = {
+        row.id: to_subscription(SubscriptionRow.model_construct(**row._mapping)) for row in rows
+    }
     session.commit()
     return [by_id[i] for i in ids if i in by_id]  # the pick order: the just-due ones first
 
@@ -73,21 +77,18 @@ def _settle(session: Session, settlements: Sequence[Settlement], holder: str) ->
         values: dict[str, Any] = {"claimed_by": None, "claimed_at": None}
         if item.success:
             values.update(failure_count=0, failed_days=[], last_error=None)
-        seen = col(SubscriptionRow.next_post_at)
+        seen = TABLE.c.next_post_at
         same = seen.is_(None) if item.seen is None else seen == item.seen
-        mine = col(SubscriptionRow.claimed_by) == holder  # a claim taken over is not ours
-        result = session.exec(
-            update(SubscriptionRow)
-            .where(col(SubscriptionRow.id) == item.sub_id, same, mine)
+        mine = TABLE.c.claimed_by == holder  # a claim taken over is not ours
+        # plain (Core) updates: no ORM bookkeeping per row on a fan-out's hot path
+        result = session.execute(
+            update(TABLE)
+            .where(TABLE.c.id == item.sub_id, same, mine)
             .values(next_post_at=item.next_post_at, due_at=item.due_at, **values)
         )
-        if not result.rowcount:  # rescheduled meanwhile (new settings): keep that mark
-            session.exec(
-                update(SubscriptionRow)
-                .where(col(SubscriptionRow.id) == item.sub_id, mine)
-                .values(**values)
-            )
-    session.commit()
+        if not result.rowcount:  # type: ignore[attr-defined]  # new settings meanwhile: keep them
+            session.execute(update(TABLE).where(TABLE.c.id == item.sub_id, mine).values(**values))
+    session.flush()
 
 
 def _settle_ledger(session: Session, item: Settlement) -> None:
@@ -115,6 +116,7 @@ class DeliveryQueue:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.writes = GroupCommit(db)
 
     async def claim(
         self, holder: str, platforms: set[str], now: datetime, limit: int
@@ -124,8 +126,8 @@ class DeliveryQueue:
         return await self.db.run(lambda session: _claim(session, holder, platforms, now, limit))
 
     async def settle(self, settlements: Sequence[Settlement], holder: str) -> None:
-        if settlements:
-            await self.db.run(lambda session: _settle(session, settlements, holder))
+        if settlements:  # shares a commit with the other workers' settlements
+            await self.writes.write(lambda session: _settle(session, settlements, holder))
 
     async def release(self, holder: str, keep: set[int]) -> int:
         def work(session: Session) -> int:
