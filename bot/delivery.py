@@ -637,7 +637,7 @@ class Delivery:
         messages = self._render(publisher, row, day, job.cards, renders, plan)
         target = row.target
         sent = recorded = claim.messages_sent
-        last_id: str | None = None  # the id of the message sent last, not yet recorded
+        ids = list(claim.sent_ids)  # the platform's ids of what was sent, in order
         redirects = 0
         try:
             while sent < len(messages):
@@ -646,8 +646,8 @@ class Delivery:
                 if redirects > 3:
                     raise DeliveryError("the chat keeps moving; giving up for now")
                 if sent > recorded:  # the one before is recorded first: a restart resumes
-                    await self.ledger.progress(delivery_id, sent, len(messages), last_id, now)
-                    recorded, last_id = sent, None
+                    await self.ledger.progress(delivery_id, sent, len(messages), ids, now)
+                    recorded = sent
                 message_id: str | None
                 try:
                     message_id = await publisher.send(target, messages[sent])
@@ -674,15 +674,16 @@ class Delivery:
                         await publisher.send(target, message)
                     continue
                 sent += 1
-                last_id = message_id
+                if message_id is not None:
+                    ids.append(message_id)
         except Stopping:  # nobody's failure: it keeps its place, with the progress made
             seen = job.row.next_post_at
             return Settlement(
-                sub_id, seen, seen, job.due_at, delivery_id, None, sent, len(messages), last_id
+                sub_id, seen, seen, job.due_at, delivery_id, None, sent, len(messages), tuple(ids)
             )
         except PlatformDown as exc:
             held = self._held_back(job, delivery_id, str(exc), sent, len(messages), now, report)
-            return replace(held, sent_id=last_id)
+            return replace(held, sent_ids=tuple(ids))
         except ChatUnreachable as exc:
             self._log_failed(sub_id, target, day, str(exc), report)
             if await self.subscriptions.record_failure(sub_id, str(exc), day):
@@ -699,7 +700,7 @@ class Delivery:
                 error=str(exc),
                 sent=sent,
                 total=len(messages),
-                sent_id=last_id,
+                sent_ids=tuple(ids),
                 count_error=True,
             )
         except ChatMerged as exc:  # the chat's survivor subscription carries the day
@@ -713,7 +714,7 @@ class Delivery:
                 "failed",
                 sent,
                 len(messages),
-                last_id,
+                tuple(ids),
                 str(exc),
             )
         except (DeliveryError, Exception) as exc:  # one chat never holds up the others
@@ -737,7 +738,7 @@ class Delivery:
                 error=error,
                 sent=sent,
                 total=len(messages),
-                sent_id=last_id,
+                sent_ids=tuple(ids),
                 count_error=True,
             )
         self.backoff.pop(row.platform, None)
@@ -749,7 +750,7 @@ class Delivery:
             status="done",
             sent=sent,
             total=len(messages),
-            sent_id=last_id,
+            sent_ids=tuple(ids),
             success=True,
         )
 

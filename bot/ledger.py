@@ -6,17 +6,31 @@ recorded after every message, so a restart resumes where sending stopped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import JSON, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.db import Database
 from bot.domain import DeliveryRecord
 from bot.group_commit import GroupCommit
 from bot.models import DeliveryRow, utcnow
 
+DELIVERY = DeliveryRow.__table__  # type: ignore[attr-defined]
+# the fan-out's per-message write, one statement for every chat (group-committed as one batch)
+PROGRESS = (
+    update(DELIVERY)
+    .where(DELIVERY.c.id == bindparam("p_id"))
+    .values(
+        messages_sent=bindparam("p_sent"),
+        messages_total=bindparam("p_total"),
+        sent_ids=bindparam("p_ids", type_=JSON),
+        claimed_at=bindparam("p_at", type_=UTCDateTime()),
+    )
+)
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
@@ -190,20 +204,12 @@ class Ledger:
         return await self.db.run(work)
 
     async def progress(
-        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
+        self, delivery_id: int, sent: int, total: int, sent_ids: Sequence[str], now: datetime
     ) -> None:
-        def work(session: Session) -> None:
-            row = session.get(DeliveryRow, delivery_id)
-            assert row is not None
-            row.messages_sent = sent
-            row.messages_total = total
-            if sent_id is not None:
-                row.sent_ids = [*row.sent_ids, sent_id]
-            row.claimed_at = now  # renew the lease while we are making progress
-            session.add(row)
-            session.flush()
-
-        await self.writes.write(work)  # shares a commit with the other workers' writes
+        """Record how far sending got (and renew the entry's claim time): one plain UPDATE,
+        group-committed with the other workers' writes."""
+        params = {"p_id": delivery_id, "p_sent": sent, "p_total": total, "p_at": now}
+        await self.writes.write([(PROGRESS, {**params, "p_ids": list(sent_ids)})])
 
     async def finish(
         self, delivery_id: int, status: str, error: str | None = None, total: int | None = None

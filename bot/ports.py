@@ -141,7 +141,7 @@ class DeliveryLedger(Protocol):
         ...
 
     async def progress(
-        self, delivery_id: int, sent: int, total: int, sent_id: str | None, now: datetime
+        self, delivery_id: int, sent: int, total: int, sent_ids: Sequence[str], now: datetime
     ) -> None: ...
 
     async def finish(
@@ -168,7 +168,7 @@ class Settlement:
     status: str | None = None  # done | failed | None: leave the ledger entry as it is
     sent: int | None = None
     total: int | None = None
-    sent_id: str | None = None
+    sent_ids: tuple[str, ...] | None = None  # all of them so far (written whole)
     error: str | None = None
     count_error: bool = False  # the chat's own failure (not the platform's)
     success: bool = False  # delivered: the chat's failure record starts over

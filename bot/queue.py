@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_, update
+from sqlalchemy import JSON, bindparam, case, false, or_, update
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.db import Database
 from bot.domain import Subscription
@@ -25,6 +27,7 @@ from bot.ports import Settlement
 from bot.subscriptions import to_subscription
 
 TABLE = SubscriptionRow.__table__  # type: ignore[attr-defined]
+DELIVERY = DeliveryRow.__table__  # type: ignore[attr-defined]
 FRESH = timedelta(minutes=1)  # rows that fell due this recently go ahead of a backlog
 
 
@@ -70,45 +73,68 @@ def _claim(
     return [by_id[i] for i in ids if i in by_id]  # the pick order: the just-due ones first
 
 
-def _settle(session: Session, settlements: Sequence[Settlement], holder: str) -> None:
+def _keep_if_changed(column: str) -> Any:
+    """``column`` becomes the settlement's value only if the row's ``next_post_at`` is still
+    what the claim saw (else new settings marked it meanwhile, and that mark wins)."""
+    unchanged = TABLE.c.next_post_at.is_not_distinct_from(bindparam("s_seen", type_=UTCDateTime()))
+    return case((unchanged, bindparam(f"s_{column}", type_=UTCDateTime())), else_=TABLE.c[column])
+
+
+# the settlement's writes: one statement each, for every chat (group-committed as one batch)
+_SETTLE_WHERE = (TABLE.c.id == bindparam("s_id"), TABLE.c.claimed_by == bindparam("s_holder"))
+_SETTLE_VALUES: dict[str, Any] = {
+    "next_post_at": _keep_if_changed("next_post_at"),
+    "due_at": _keep_if_changed("due_at"),
+    "claimed_by": None,
+    "claimed_at": None,
+}
+SETTLE = update(TABLE).where(*_SETTLE_WHERE).values(**_SETTLE_VALUES)
+SETTLE_DELIVERED = (  # ...and the chat's failure record starts over
+    update(TABLE)
+    .where(*_SETTLE_WHERE)
+    .values(**_SETTLE_VALUES, failure_count=0, failed_days=[], last_error=None)
+)
+LEDGER_OUTCOME = (
+    update(DELIVERY)
+    .where(DELIVERY.c.id == bindparam("l_id"))
+    .values(
+        messages_sent=bindparam("l_sent"),
+        messages_total=bindparam("l_total"),
+        sent_ids=bindparam("l_ids", type_=JSON),
+        status=bindparam("l_status"),
+        last_error=bindparam("l_error"),
+        finished_at=bindparam("l_finished", type_=UTCDateTime()),
+        errors=DELIVERY.c.errors + bindparam("l_errors"),
+    )
+)
+
+
+def settle_writes(
+    settlements: Sequence[Settlement], holder: str
+) -> list[tuple[Executable, dict[str, Any]]]:
+    writes: list[tuple[Executable, dict[str, Any]]] = []
     for item in settlements:
         if item.delivery_id is not None:
-            _settle_ledger(session, item)
-        values: dict[str, Any] = {"claimed_by": None, "claimed_at": None}
-        if item.success:
-            values.update(failure_count=0, failed_days=[], last_error=None)
-        seen = TABLE.c.next_post_at
-        same = seen.is_(None) if item.seen is None else seen == item.seen
-        mine = TABLE.c.claimed_by == holder  # a claim taken over is not ours
-        # plain (Core) updates: no ORM bookkeeping per row on a fan-out's hot path
-        result = session.execute(
-            update(TABLE)
-            .where(TABLE.c.id == item.sub_id, same, mine)
-            .values(next_post_at=item.next_post_at, due_at=item.due_at, **values)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]  # new settings meanwhile: keep them
-            session.execute(update(TABLE).where(TABLE.c.id == item.sub_id, mine).values(**values))
-    session.flush()
-
-
-def _settle_ledger(session: Session, item: Settlement) -> None:
-    row = session.get(DeliveryRow, item.delivery_id)
-    if row is None:
-        return
-    if item.sent is not None:
-        row.messages_sent = item.sent
-    if item.total is not None:
-        row.messages_total = item.total
-    if item.sent_id is not None:
-        row.sent_ids = [*row.sent_ids, item.sent_id]
-    if item.status is not None:
-        row.status = item.status
-        row.last_error = item.error[:500] if item.error else None
-        if item.status == "done":
-            row.finished_at = utcnow()
-    if item.count_error:
-        row.errors += 1
-    session.add(row)
+            outcome = {
+                "l_id": item.delivery_id,
+                "l_sent": item.sent or 0,
+                "l_total": item.total or 0,
+                "l_ids": list(item.sent_ids or ()),
+                "l_status": item.status or "claimed",  # None: it stays taken, with progress
+                "l_error": item.error[:500] if item.error else None,
+                "l_finished": utcnow() if item.status == "done" else None,
+                "l_errors": 1 if item.count_error else 0,
+            }
+            writes.append((LEDGER_OUTCOME, outcome))
+        params = {
+            "s_id": item.sub_id,
+            "s_holder": holder,
+            "s_seen": item.seen,
+            "s_next_post_at": item.next_post_at,
+            "s_due_at": item.due_at,
+        }
+        writes.append((SETTLE_DELIVERED if item.success else SETTLE, params))
+    return writes
 
 
 class DeliveryQueue:
@@ -126,8 +152,8 @@ class DeliveryQueue:
         return await self.db.run(lambda session: _claim(session, holder, platforms, now, limit))
 
     async def settle(self, settlements: Sequence[Settlement], holder: str) -> None:
-        if settlements:  # shares a commit with the other workers' settlements
-            await self.writes.write(lambda session: _settle(session, settlements, holder))
+        if settlements:  # shares a commit (and round trips) with the other workers'
+            await self.writes.write(settle_writes(settlements, holder))
 
     async def release(self, holder: str, keep: set[int]) -> int:
         def work(session: Session) -> int:
