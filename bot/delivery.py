@@ -164,6 +164,10 @@ class Job:
     record: DeliveryRecord | None = None  # its ledger entry, begun with the page
 
 
+class SendCancelled(Exception):
+    """A send was cancelled under a worker (the process is going down): end the tick so."""
+
+
 class Stopping(Exception):
     """The process is shutting down: the delivery stops after the message in flight."""
 
@@ -461,25 +465,47 @@ class Delivery:
         report = TickReport()
         began = time.monotonic()
         renders: dict[tuple[Any, ...], list[Any]] = {}
-        gate = asyncio.Semaphore(self.concurrency)
         await self.queue.release(self.holder, set())  # a tick that failed may have left some
         self.held.clear()
         # claims of a process that died, known to no registry: free after CLAIM_TIMEOUT (the
         # runner's engine frees a dead instance's claims by its heartbeat, within a minute)
         await self.queue.reclaim(self.holder, set(), set(), now - CLAIM_TIMEOUT)
 
-        async def run(job: Job) -> None:
-            async with gate:  # the platforms' rate limiters pace what this lets through
-                await self.run(job, now, report, renders)
+        # the next page is claimed and prepared while this one is sent (no page boundaries)
+        pending: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=PAGE)
 
-        while True:
-            rows = await self.claim(now, PAGE)
-            if not rows:
-                break
-            jobs = await self.prepare(rows, now, report)
-            await asyncio.gather(*(run(job) for job in jobs))
-            if report.postponed or len(rows) < PAGE:
-                break
+        async def produce() -> None:
+            while True:
+                rows = await self.claim(now, PAGE)
+                if not rows:
+                    break
+                for job in await self.prepare(rows, now, report):
+                    await pending.put(job)
+                if report.postponed or len(rows) < PAGE:
+                    break
+            for _ in range(self.concurrency):
+                await pending.put(None)
+
+        async def work() -> None:  # the platforms' rate limiters pace what this lets through
+            while (job := await pending.get()) is not None:
+                try:
+                    await self.run(job, now, report, renders)
+                except asyncio.CancelledError as exc:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # the tick itself is being cancelled
+                    raise SendCancelled() from exc  # a send was: the tick ends as cancelled
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                for _ in range(self.concurrency):
+                    group.create_task(work())
+        except* Exception as failed:  # the first failure as itself (the database is down...)
+            first = failed.exceptions[0]
+            if isinstance(first, SendCancelled):
+                raise asyncio.CancelledError() from None
+            raise first from None
         if report.due == 0 and not report.postponed:
             await self.prepare_summaries(now)
         report.renders = len(renders)
