@@ -62,6 +62,7 @@ class Engine:
         self._order = itertools.count()
         self._wake = asyncio.Event()
         self._more = False  # the last claim was a full page: more is due
+        self._claiming = False  # the claimer is claiming and preparing a page
         self._leaked = False  # a job died with the database: give its claim back
         self._tasks: list[asyncio.Task[None]] = []
         self._claimer: asyncio.Task[None] | None = None
@@ -96,7 +97,7 @@ class Engine:
         await self.reclaim()
         self._wake.set()
         report = self.report
-        if self._idle():
+        if self._idle() and not self._claiming:  # (a page being prepared counts in it)
             self.report = TickReport()  # reported once; the next fan-out starts afresh
         return report
 
@@ -116,6 +117,7 @@ class Engine:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            self._claiming = True
             try:
                 await self._top_up()
             except Exception as exc:
@@ -127,6 +129,8 @@ class Engine:
                     log.warning("database unavailable; deliveries wait: %s", one_line(exc))
             else:
                 self._db_down = False
+            finally:
+                self._claiming = False
 
     async def _top_up(self) -> None:
         while self._queue.qsize() < self.page // 2 and not self.delivery.stopping:
