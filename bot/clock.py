@@ -6,6 +6,7 @@ scheduler keeps no state worth persisting and two processes cannot double-post.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ class Ticker:
     async def _run(self) -> None:
         try:
             report = await self._tick()
+        except asyncio.CancelledError:  # shut down mid-tick (SIGTERM): not a failed job
+            log.debug("tick cancelled: the clock is shutting down")
+            return
         except Exception as exc:  # a failing tick must not stop the clock
             if not is_outage(exc):
                 log.exception("tick failed")

@@ -61,6 +61,7 @@ class Engine:
         self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._more = False  # the last claim was a full page: more is due
+        self._claiming = False  # the claimer is claiming and preparing a page
         self._leaked = False  # a job died with the database: give its claim back
         self._tasks: list[asyncio.Task[None]] = []
         self._claimer: asyncio.Task[None] | None = None
@@ -95,7 +96,7 @@ class Engine:
         await self.reclaim()
         self._wake.set()
         report = self.report
-        if self._idle():
+        if self._idle() and not self._claiming:  # (a page being prepared counts in it)
             self.report = TickReport()  # reported once; the next fan-out starts afresh
             # between posts: the summaries the next digests show (at most every 10 minutes)
             await self.delivery.prepare_summaries(self.now())
@@ -123,6 +124,7 @@ class Engine:
             else:
                 woke = True
             self._wake.clear()
+            self._claiming = True
             try:
                 if not woke:
                     await self.reclaim()
@@ -137,6 +139,8 @@ class Engine:
                     log.warning("database unavailable; deliveries wait: %s", one_line(exc))
             else:
                 self._db_down = False
+            finally:
+                self._claiming = False
 
     async def _top_up(self) -> None:
         while self._queue.qsize() < self.page // 2 and not self.delivery.stopping:

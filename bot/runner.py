@@ -180,6 +180,9 @@ async def _run(app: App, stop: asyncio.Event) -> None:
             name: "leading" if role.leading else "standby" for name, role in role_of.items()
         }
     try:
+        # from registration on: connecting the platforms may outlast LEASE_SECONDS, and a
+        # silent instance's claims (and the leases it took first) are taken over by others
+        heartbeat.start()
         if settings.http_port:
             await server.start()
         for platform in make_adapters(app):
@@ -210,7 +213,6 @@ async def _run(app: App, stop: asyncio.Event) -> None:
                     log.info("%s: another instance receives updates; standing by", platform.name)
             else:
                 await adapter.start_receiving()
-        heartbeat.start()
         await engine.start()
         engine_started = True
         ticker.start()
