@@ -23,6 +23,7 @@ from bot.errors import DatabaseUnavailable
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 DB_THREADS = 4
+BULK_THREADS = 2
 # pg_advisory_lock key serialising migrations between processes ("dailypap" in ASCII)
 MIGRATION_LOCK_KEY = 0x6461696C79706170
 MIGRATION_LOCK_TIMEOUT = 300.0  # seconds another instance may hold the migration lock
@@ -171,19 +172,23 @@ class Database:
     def __init__(self, engine: Engine, *, threads: int = DB_THREADS) -> None:
         self.engine = engine
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db")
+        # the morning post's own threads: its claims and writes never queue ahead of a reply
+        self._bulk = ThreadPoolExecutor(max_workers=BULK_THREADS, thread_name_prefix="db-bulk")
 
     def _call(self, fn: Callable[[Session], T]) -> T:
         with self.session() as session:
             return fn(session)
 
-    async def run(self, fn: Callable[[Session], T]) -> T:
+    async def run(self, fn: Callable[[Session], T], *, bulk: bool = False) -> T:
         """Run ``fn(session)`` off the event loop; the session is closed afterwards.
 
         ``fn`` commits itself when it writes. Return plain values or detached rows
-        (sessions use ``expire_on_commit=False``), never a lazy query.
+        (sessions use ``expire_on_commit=False``), never a lazy query. ``bulk`` work (the
+        fan-out's claims and ledger writes) runs on its own threads, so commands answer
+        without waiting behind a morning post.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, fn)
+        return await loop.run_in_executor(self._bulk if bulk else self._executor, self._call, fn)
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` (no session: a raw connection's work) on the same threads.
@@ -208,4 +213,5 @@ class Database:
 
     def dispose(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._bulk.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

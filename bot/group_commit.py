@@ -46,7 +46,7 @@ class GroupCommit:
             while self._pending:
                 batch, self._pending = self._pending[: self.limit], self._pending[self.limit :]
                 try:
-                    await self.db.run(partial(_together, writes=[w for w, _ in batch]))
+                    await self.db.run(partial(_together, writes=[w for w, _ in batch]), bulk=True)
                 except Exception:
                     await self._one_by_one(batch)
                 else:
@@ -59,7 +59,7 @@ class GroupCommit:
     async def _one_by_one(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> None:
         for write, future in batch:
             try:
-                await self.db.run(partial(_together, writes=[write]))
+                await self.db.run(partial(_together, writes=[write]), bulk=True)
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)

@@ -201,7 +201,7 @@ class Ledger:
                 taken = {key: _begin(session, *key, now) for key in keys}
                 return {key: record for key, record in taken.items() if record is not None}
 
-        return await self.db.run(work)
+        return await self.db.run(work, bulk=True)
 
     async def progress(
         self, delivery_id: int, sent: int, total: int, sent_ids: Sequence[str], now: datetime

@@ -149,7 +149,9 @@ class DeliveryQueue:
     ) -> list[Subscription]:
         if not platforms or limit <= 0:
             return []
-        return await self.db.run(lambda session: _claim(session, holder, platforms, now, limit))
+        return await self.db.run(
+            lambda session: _claim(session, holder, platforms, now, limit), bulk=True
+        )
 
     async def settle(self, settlements: Sequence[Settlement], holder: str) -> None:
         if settlements:  # shares a commit (and round trips) with the other workers'
@@ -164,7 +166,7 @@ class DeliveryQueue:
             session.commit()
             return int(result.rowcount or 0)
 
-        return await self.db.run(work)
+        return await self.db.run(work, bulk=True)
 
     async def reclaim(self, holder: str, alive: set[str], dead: set[str], cutoff: datetime) -> int:
         me = holder.rsplit(":", 1)[0]
@@ -188,4 +190,4 @@ class DeliveryQueue:
             session.commit()
             return int(result.rowcount or 0)
 
-        return await self.db.run(work)
+        return await self.db.run(work, bulk=True)
