@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, event, inspect
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -69,6 +69,8 @@ class SubscriptionRow(SQLModel, table=True):
     __tablename__ = "subscription"
     __table_args__ = (
         UniqueConstraint("platform", "chat_id", "thread_id", name="uq_subscription_target"),
+        # the queue: "due on these platforms, oldest first" is one index range scan
+        Index("ix_subscription_due", "platform", "next_post_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -106,7 +108,7 @@ class SubscriptionRow(SQLModel, table=True):
     # the delivery queue (bot/queue.py): when the engine next takes this row up (NULL: it posts
     # nothing; EPOCH: schedule it), the post moment pending, and the instance holding it
     # (a row inserted without the ORM, in bulk, is looked at once at the first tick)
-    next_post_at: datetime | None = Field(default=SCHEDULE_ME, index=True)
+    next_post_at: datetime | None = Field(default=SCHEDULE_ME)
     due_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=180, index=True)
     claimed_at: datetime | None = None

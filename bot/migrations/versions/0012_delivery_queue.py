@@ -1,7 +1,8 @@
 """the delivery queue: when each subscription is next looked at, and who holds it
 
-subscription.next_post_at (indexed): when the delivery engine next takes the row up; NULL for
-a row that posts nothing (unsubscribed, deactivated, paused); 1970-01-01 for "schedule me".
+subscription.next_post_at (indexed with platform): when the delivery engine next takes the row
+up; NULL for a row that posts nothing (unsubscribed, deactivated, paused); 1970-01-01 for
+"schedule me".
 subscription.due_at: the post moment the pending delivery is for (the catch-up window is
 measured from it). subscription.claimed_by / claimed_at: the instance ("id:boot") whose queue
 holds the row. delivery.errors: the chat's own failures that day (platform-wide ones do not
@@ -34,7 +35,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("due_at", sqlmodel.sql.sqltypes.UTCDateTime()))
         batch_op.add_column(sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=180)))
         batch_op.add_column(sa.Column("claimed_at", sqlmodel.sql.sqltypes.UTCDateTime()))
-        batch_op.create_index("ix_subscription_next_post_at", ["next_post_at"])
+        batch_op.create_index("ix_subscription_due", ["platform", "next_post_at"])
         batch_op.create_index("ix_subscription_claimed_by", ["claimed_by"])
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(
@@ -58,7 +59,7 @@ def downgrade() -> None:
         batch_op.drop_column("errors")
     with op.batch_alter_table("subscription", schema=None) as batch_op:
         batch_op.drop_index("ix_subscription_claimed_by")
-        batch_op.drop_index("ix_subscription_next_post_at")
+        batch_op.drop_index("ix_subscription_due")
         batch_op.drop_column("claimed_at")
         batch_op.drop_column("claimed_by")
         batch_op.drop_column("due_at")
