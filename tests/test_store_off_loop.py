@@ -93,4 +93,6 @@ async def test_commands_and_the_morning_post_never_query_on_the_loop(database: D
 
     assert len(threads.seen) > 30  # the listener saw the work...
     assert threads.on(loop_thread) == []  # ...and none of it ran on the event loop
-    assert all(name.startswith("db_") for name, _ in threads.seen)  # Database.run's pool
+    # Database.run's pools: "db" for commands, "db-bulk" for the morning post's claims and writes
+    assert all(name.startswith(("db_", "db-bulk_")) for name, _ in threads.seen)
+    assert any(name.startswith("db-bulk_") for name, _ in threads.seen)
