@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 
 import httpx
 from tenacity import (
@@ -28,10 +29,17 @@ from tenacity import (
 from bot import __version__
 from bot.domain import PaperText
 from bot.llm import parse_retry_after
-from bot.paper_parse import ParseError, parse_latexml, parse_pdf
 from bot.ports import PaperTextError
 
 log = logging.getLogger(__name__)
+
+
+def paper_parse() -> ModuleType:
+    """The parsers (lxml, pypdf: ~20 MB), imported on the first paper text, not at start."""
+    import bot.paper_parse
+
+    return bot.paper_parse
+
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -100,15 +108,15 @@ class ArxivTextSource:
         status, data = await self._get(f"/html/{arxiv_id}")
         if status == 200:
             try:
-                return await asyncio.to_thread(parse_latexml, data, arxiv_id)
-            except ParseError as exc:
+                return await asyncio.to_thread(paper_parse().parse_latexml, data, arxiv_id)
+            except paper_parse().ParseError as exc:
                 log.info("arXiv HTML of %s not usable (%s); trying the PDF", arxiv_id, exc)
         status, data = await self._get(f"/pdf/{arxiv_id}")
         if status != 200:
             return None
         try:
-            return await asyncio.to_thread(parse_pdf, data, arxiv_id)
-        except ParseError as exc:
+            return await asyncio.to_thread(paper_parse().parse_pdf, data, arxiv_id)
+        except paper_parse().ParseError as exc:
             log.warning("arXiv PDF of %s not usable: %s", arxiv_id, exc)
             return None
 

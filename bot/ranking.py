@@ -14,18 +14,34 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, ClassVar, Literal, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from bot.domain import FeaturedPaper, PaperInfo, Subscription, Target
 from bot.ratings import Ratings
+
+
+class _Lazy:
+    """A module imported on first use (numpy: ~14 MB a bot without personal ranking never
+    needs)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = _Lazy("numpy")
 
 log = logging.getLogger(__name__)
 
