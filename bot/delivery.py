@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.alerts import Alerts
-from bot.archive import Archive
+from bot.archive import Archive, latest_settled_day
 from bot.cards import build_card
 from bot.db import is_outage
 from bot.domain import (
@@ -216,6 +216,7 @@ class Delivery:
         self._pending_alerts: list[Awaitable[Any]] = []
         self._prepared_at: datetime | None = None
         self._missed: list[Subscription] = []
+        self._fresh: set[int] = set()  # scheduled in this page (not caught up)
         self._skipped_while_down = 0
         self._started: datetime | None = None  # the first claim: windows ending later are ours
         # a platform that failed as a whole: (no claims for it before, consecutive failures)
@@ -267,6 +268,7 @@ class Delivery:
         try:
             if row.due_at is None:  # new, or its schedule changed: work out its moment
                 due = first_moment(row.post_time, row.timezone, now, self.catchup)
+                self._fresh.add(row.id)  # if due at once, it gets the digest of now
             else:
                 due = row.due_at
                 if now > due + self.catchup:  # not running, or failing, all window long
@@ -303,6 +305,12 @@ class Delivery:
                 "alert_gave_up", platform=row.platform, chat=row.chat_id, reason=why
             )
             self._pending_alerts.append(self.alerts.alert("gave_up", text))
+
+    def _digest_moment(self, row: Subscription, due: datetime, now: datetime) -> datetime:
+        """Whose digest a chat gets: its post moment's, when it was caught up (the day it
+        would have had); the current one for a chat scheduled just now (a new subscriber whose
+        time passed earlier today gets today's digest at once, not an older one)."""
+        return now if row.id in self._fresh else due
 
     def _miss(self, row: Subscription, due: datetime) -> None:
         """A post moment's window ended before it went out. If this process was running when
@@ -345,6 +353,7 @@ class Delivery:
         """The claimed rows' digests; what is not due (or done) goes back to the queue."""
         back: list[Settlement] = []
         ready: list[tuple[Subscription, datetime]] = []
+        self._fresh.clear()
         for row in rows:
             moment = self._moment(row, now)
             if isinstance(moment, Settlement):
@@ -362,7 +371,11 @@ class Delivery:
             self.held.difference_update(row.id for row, _ in ready)
             raise
         finally:
-            await self.settle(back)
+            try:
+                await self.settle(back)
+            except BaseException:
+                self.held.difference_update(row.id for row in rows)  # all go back, as above
+                raise
             await self._flush_alerts()
         return jobs
 
@@ -373,12 +386,17 @@ class Delivery:
         report: TickReport,
         back: list[Settlement],
     ) -> list[Job]:
+        # each chat gets the digest of its own post moment (a 23:50 post caught up at 00:05
+        # is the day it would have been): one lookup per settled day the page's moments see
+        digest_of: dict[date, date] = {}
+        windows: dict[tuple[date, date], list[FeaturedPaper]] = {}
         try:
-            # the digest of the post moment (a 23:50 post caught up at 00:05 is the day it
-            # would have been), for the earliest moment of the page
-            moment = min(due for _, due in ready)
-            day = await self.archive.todays_digest_date(moment)
-            featured = await self.archive.day(day, now)
+            for row, due in ready:
+                settled = latest_settled_day(self._digest_moment(row, due, now))
+                if settled not in digest_of:
+                    day = await self.archive.todays_digest_date(self._digest_moment(row, due, now))
+                    digest_of[settled] = day
+                    windows[(day, day)] = await self.archive.day(day, now)
         except SourceUnavailable as exc:
             log.warning("morning post postponed, source unavailable: %s", exc)
             report.postponed = str(exc)
@@ -389,10 +407,11 @@ class Delivery:
                 text = self.alerts.text("alert_source_down", reason=exc)
                 await self.alerts.alert("source_down", text)
             return []
-        report.day = day
+        report.day = max(digest_of.values())
         planned: list[tuple[Subscription, Due, datetime]] = []
         for row, due in ready:
             local = due.astimezone(ZoneInfo(row.timezone))
+            day = digest_of[latest_settled_day(self._digest_moment(row, due, now))]
             plan = due_period(row.digest_period, row.weekday, local, day)
             if plan is None:  # a weekly or monthly digest posts nothing today
                 back.append(self._next(row, due, now))
@@ -411,7 +430,6 @@ class Delivery:
         report.due += len(plans)
         if not plans:
             return []
-        windows: dict[tuple[date, date], list[FeaturedPaper]] = {(day, day): featured}
         shown: dict[int, list[FeaturedPaper]] = {}
         selections: dict[tuple[Any, ...], list[FeaturedPaper]] = {}
         for row, plan, _ in plans:
@@ -536,6 +554,7 @@ class Delivery:
             return
         needed: dict[str, dict[str, PaperInfo]] = {}
         for row in rows:  # each chat's top N in its own order (rank personal)
+            await asyncio.sleep(0)  # a thousand chats' selections: let the loop breathe
             for fp in await self.shown_for_chat(featured, row):
                 needed.setdefault(row.language, {}).setdefault(fp.paper.arxiv_id, fp.paper)
         for language, by_id in sorted(needed.items()):
@@ -634,6 +653,11 @@ class Delivery:
             settlement = Settlement(
                 job.row.id, job.row.next_post_at, job.row.next_post_at, job.due_at
             )
+        except Exception as exc:  # before any send (rendering, a bug): never retried for ever
+            if is_outage(exc):
+                raise
+            log.exception("delivery to subscription %s failed before sending", job.row.id)
+            settlement = self._odd_failure(job, f"{type(exc).__name__}: {exc}", now)
         except BaseException:
             # the database is down (or the task was cancelled): the claim is released when
             # the engine next looks at its own claims, and the ledger keeps the progress
@@ -778,6 +802,29 @@ class Delivery:
             total=len(messages),
             sent_ids=tuple(ids),
             success=True,
+        )
+
+    def _odd_failure(self, job: Job, error: str, now: datetime) -> Settlement:
+        """A failure neither the chat's nor the platform's: retried after a growing pause, and
+        given up (WARNING, alert) after ``MAX_ERRORS`` of them in one period."""
+        tries = (job.record.errors if job.record else 0) + 1
+        if tries >= MAX_ERRORS:
+            self.gave_up(job.row, job.due_at, f"{tries} failed attempts; last: {error}")
+            after = self._next(job.row, job.due_at, now)
+        else:
+            retry = now + min(ERROR_RETRY * 2 ** (tries - 1), ERROR_RETRY_CAP)
+            after = Settlement(job.row.id, job.row.next_post_at, retry, job.due_at)
+        if job.record is None:
+            return after
+        return replace(
+            after,
+            delivery_id=job.record.id,
+            status="failed",
+            error=error,
+            sent=job.record.messages_sent,
+            total=job.record.messages_total,
+            sent_ids=job.record.sent_ids,
+            count_error=True,
         )
 
     def _held_back(

@@ -62,6 +62,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._more = False  # the last claim was a full page: more is due
         self._claiming = False  # the claimer is claiming and preparing a page
+        self._claiming_lock = asyncio.Lock()  # a claim and a release of stray claims
         self._leaked = False  # a job died with the database: give its claim back
         self._tasks: list[asyncio.Task[None]] = []
         self._claimer: asyncio.Task[None] | None = None
@@ -82,8 +83,9 @@ class Engine:
         now = self.now()
         alive, dead = await self.holders() if self.holders else (set(), set())
         if self._leaked:
-            self._leaked = False
-            await self.delivery.queue.release(self.delivery.holder, set(self.delivery.held))
+            async with self._claiming_lock:  # never while a claim's rows are not in held yet
+                await self.delivery.queue.release(self.delivery.holder, set(self.delivery.held))
+            self._leaked = False  # (only once that worked)
         freed = await self.delivery.queue.reclaim(
             self.delivery.holder, alive, dead, now - 2 * self.stale
         )
@@ -145,7 +147,8 @@ class Engine:
     async def _top_up(self) -> None:
         while self._queue.qsize() < self.page // 2 and not self.delivery.stopping:
             now = self.now()
-            rows = await self.delivery.claim(now, self.page)
+            async with self._claiming_lock:
+                rows = await self.delivery.claim(now, self.page)
             self._more = len(rows) == self.page
             if not rows:
                 return

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.sql import Executable
 from sqlmodel import Session
 
-from bot.db import Database
+from bot.db import Database, is_outage
+from bot.errors import DatabaseUnavailable
 
 # one write: statements (each a module-level constant, so equal ones group) and their parameters
 Write = Sequence[tuple[Executable, dict[str, Any]]]
@@ -47,8 +48,16 @@ class GroupCommit:
                 batch, self._pending = self._pending[: self.limit], self._pending[self.limit :]
                 try:
                     await self.db.run(partial(_together, writes=[w for w, _ in batch]), bulk=True)
-                except Exception:
-                    await self._one_by_one(batch)
+                except Exception as exc:
+                    if is_outage(exc) or isinstance(exc, DatabaseUnavailable):
+                        _fail(batch, exc)  # the database is gone: one by one would be too
+                    else:
+                        await self._one_by_one(batch)
+                except BaseException:  # cancelled: nobody may wait for ever
+                    for _, future in batch + self._pending:
+                        future.cancel()
+                    self._pending = []
+                    raise
                 else:
                     for _, future in batch:
                         if not future.done():
@@ -66,6 +75,12 @@ class GroupCommit:
             else:
                 if not future.done():
                     future.set_result(None)
+
+
+def _fail(batch: list[tuple[Write, asyncio.Future[None]]], exc: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)
 
 
 def _together(session: Session, writes: list[Write]) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, case, false, or_, update
+from sqlalchemy import JSON, bindparam, case, false, or_, true, update
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -35,28 +35,36 @@ def _claim(
     session: Session, holder: str, platforms: set[str], now: datetime, limit: int
 ) -> list[Subscription]:
     due = col(SubscriptionRow.next_post_at)
-    base = (
-        select(SubscriptionRow.id)
-        .where(
-            due <= now,
-            col(SubscriptionRow.claimed_by).is_(None),
-            col(SubscriptionRow.platform).in_(sorted(platforms)),
-        )
-        .order_by(due)
-    )
     skip_locked = session.get_bind().dialect.name == "postgresql"
 
-    def pick(query: Any, n: int) -> list[int]:
+    def pick(where: Any, n: int, taken: list[int]) -> list[int]:
+        """Up to ``n`` ids, oldest due first: one query per platform, so each walks the
+        (platform, next_post_at) index in order instead of sorting every due row."""
         if n <= 0:
             return []
-        query = query.limit(n)
-        if skip_locked:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.exec(query).all())
+        found: list[tuple[datetime, int]] = []
+        for platform in sorted(platforms):
+            query = (
+                select(SubscriptionRow.next_post_at, SubscriptionRow.id)
+                .where(
+                    SubscriptionRow.platform == platform,
+                    due <= now,
+                    col(SubscriptionRow.claimed_by).is_(None),
+                    where,
+                )
+                .order_by(due)
+                .limit(n)
+            )
+            if taken:
+                query = query.where(col(SubscriptionRow.id).not_in(taken))
+            if skip_locked:
+                query = query.with_for_update(skip_locked=True)
+            found += [(moment or now, row_id or 0) for moment, row_id in session.exec(query).all()]
+        return [row_id for _, row_id in sorted(found)[:n]]
 
     # a chat that just fell due starts within a minute, even behind a long morning backlog
-    ids = pick(base.where(due > now - FRESH), max(limit // 4, 1))
-    ids += pick(base.where(col(SubscriptionRow.id).not_in(ids)) if ids else base, limit - len(ids))
+    ids = pick(due > now - FRESH, max(limit // 4, 1), [])
+    ids += pick(true(), limit - len(ids), ids)
     if not ids:
         session.rollback()
         return []
