@@ -6,9 +6,22 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    UniqueConstraint,
+    and_,
+    case,
+    event,
+    inspect,
+    literal,
+    not_,
+    null,
+)
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 # subscription.next_post_at for "the engine should work out when this row posts next"
 SCHEDULE_ME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -273,6 +286,14 @@ def posts(row: SubscriptionRow) -> bool:
     return bool(row.subscribed and row.active and not row.paused)
 
 
+def _flag(row: SubscriptionRow, state: Any, name: str) -> Any:
+    """This flush's value if it sets it, else the column: the database's value when the UPDATE
+    runs (this session's copy may be stale: another session may have subscribed meanwhile)."""
+    if state.attrs[name].history.has_changes():
+        return literal(bool(getattr(row, name)))
+    return getattr(SubscriptionRow, name)
+
+
 @event.listens_for(OrmSession, "before_flush")
 def _mark_schedule(session: OrmSession, _context: Any, _instances: Any) -> None:
     """Keep the delivery queue true to the settings, whatever code path writes them.
@@ -284,14 +305,27 @@ def _mark_schedule(session: OrmSession, _context: Any, _instances: Any) -> None:
     for row in [*session.new, *session.dirty]:
         if not isinstance(row, SubscriptionRow):
             continue
-        if row in session.new:
+        new = row in session.new
+        state = inspect(row)
+        if new:
             changed = row.next_post_at is None or row.next_post_at < SCHEDULE_ME + timedelta(1)
         else:
-            state = inspect(row)
             changed = any(state.attrs[name].history.has_changes() for name in _SCHEDULE_COLUMNS)
-        if changed:
-            # a distinct mark each time (SCHEDULE_ME plus a few microseconds), so a delivery in
-            # flight that saw an earlier mark cannot overwrite this change when it settles
-            mark = SCHEDULE_ME + timedelta(microseconds=secrets.randbelow(999_999) + 1)
+        if not changed:
+            continue
+        # a distinct mark each time (SCHEDULE_ME plus a few microseconds), so a delivery in
+        # flight that saw an earlier mark cannot overwrite this change when it settles
+        mark = SCHEDULE_ME + timedelta(microseconds=secrets.randbelow(999_999) + 1)
+        row.due_at = None
+        if new:
             row.next_post_at = mark if posts(row) else None
-            row.due_at = None
+            continue
+
+        receiving = and_(
+            _flag(row, state, "subscribed"),
+            _flag(row, state, "active"),
+            not_(_flag(row, state, "paused")),
+        )
+        row.next_post_at = case(  # type: ignore[assignment]
+            (receiving, literal(mark, UTCDateTime())), else_=null()
+        )

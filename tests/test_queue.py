@@ -421,3 +421,22 @@ async def test_a_page_that_fails_to_prepare_gives_its_claims_back(db) -> None:
         await wait_until(lambda: len({s.target.chat_id for s in publisher.sent}) == 5)
     finally:
         await engine.stop()
+
+
+async def test_a_settings_change_from_a_stale_session_keeps_a_subscribed_chat_scheduled(
+    database,
+) -> None:
+    # /subscribe and /settings arrive together: the settings session read the row before the
+    # subscription was committed, so its copy says "not subscribed"
+    app, _, _ = make_core(database, now=at(13, 9, 0))
+    row = await app.subscriptions.ensure(Target("test", "racy"))
+    with database.session() as stale:
+        copy = stale.get(SubscriptionRow, row.id)
+        assert copy is not None and not copy.subscribed
+        await app.subscriptions.subscribe(Target("test", "racy"))  # another session commits
+        copy.post_time = "18:00"
+        stale.add(copy)
+        stale.commit()
+    stored = await app.subscriptions.by_id(row.id)
+    assert stored.subscribed and stored.post_time == "18:00"
+    assert stored.next_post_at is not None and stored.next_post_at < at(1, 0)  # marked, not parked
