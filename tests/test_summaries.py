@@ -338,10 +338,11 @@ async def test_timeout_gives_offline_quickly(
     db: Database,
 ) -> None:
     fake.inject("hang", when=paper(1).title)
-    service = make_service(make_llm(timeout=0.2))
+    # 1 s: short against a hang, long enough for the healthy answer on a loaded CI machine
+    service = make_service(make_llm(timeout=1.0))
     started = time.monotonic()
     result = await service.summarize([paper(1), paper(2)], "ko")
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
     assert result["2501.00001"].source == "offline"
     assert result["2501.00002"].source == "llm"
     failed = [e for e in usage_rows(db) if e.event == "failed"]
