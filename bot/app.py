@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery import Delivery
 from bot.fulltext import FullTextExtracts
+from bot.group_commit import GroupCommit
 from bot.huggingface import HuggingFaceSource
 from bot.ledger import Ledger
 from bot.llm import LlmClient
@@ -163,7 +164,8 @@ def build_app(
         cache_size=settings.rank_cache_size,
     )
     ranking = PersonalRanking(Ratings(db), ranker)
-    ledger = Ledger(db)
+    writes = GroupCommit(db)  # the fan-out's small writes share transactions
+    ledger = Ledger(db, writes)
     commands = Commands(
         settings,
         archive,
@@ -180,7 +182,7 @@ def build_app(
         subscriptions,
         ledger,
         clock,
-        queue=DeliveryQueue(db),
+        queue=DeliveryQueue(db, writes),
         catchup=timedelta(hours=settings.catchup_hours),
         concurrency=settings.delivery_concurrency,
         metrics=metrics,

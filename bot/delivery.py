@@ -774,15 +774,8 @@ class Delivery:
                 log.exception("delivery to subscription %s failed", sub_id)
             error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
             self._log_failed(sub_id, target, day, error, report)
-            tries = claim.errors + 1
-            if tries >= MAX_ERRORS:
-                self.gave_up(job.row, job.due_at, f"{tries} failed attempts; last: {error}")
-                after = self._next(job.row, job.due_at, now)
-            else:  # retried later in the window, each time after a longer pause
-                retry = now + min(ERROR_RETRY * 2 ** (tries - 1), ERROR_RETRY_CAP)
-                after = Settlement(sub_id, job.row.next_post_at, retry, job.due_at)
             return replace(
-                after,
+                self._retry_or_give_up(job, claim.errors, error, now),
                 delivery_id=delivery_id,
                 status="failed",
                 error=error,
@@ -804,26 +797,32 @@ class Delivery:
             success=True,
         )
 
-    def _odd_failure(self, job: Job, error: str, now: datetime) -> Settlement:
+    def _retry_or_give_up(
+        self, job: Job, errors_before: int, error: str, now: datetime
+    ) -> Settlement:
         """A failure neither the chat's nor the platform's: retried after a growing pause, and
         given up (WARNING, alert) after ``MAX_ERRORS`` of them in one period."""
-        tries = (job.record.errors if job.record else 0) + 1
+        tries = errors_before + 1
         if tries >= MAX_ERRORS:
             self.gave_up(job.row, job.due_at, f"{tries} failed attempts; last: {error}")
-            after = self._next(job.row, job.due_at, now)
-        else:
-            retry = now + min(ERROR_RETRY * 2 ** (tries - 1), ERROR_RETRY_CAP)
-            after = Settlement(job.row.id, job.row.next_post_at, retry, job.due_at)
-        if job.record is None:
+            return self._next(job.row, job.due_at, now)
+        retry = now + min(ERROR_RETRY * 2 ** (tries - 1), ERROR_RETRY_CAP)
+        return Settlement(job.row.id, job.row.next_post_at, retry, job.due_at)
+
+    def _odd_failure(self, job: Job, error: str, now: datetime) -> Settlement:
+        """``_retry_or_give_up`` for a failure before any send, with its ledger entry."""
+        record = job.record
+        after = self._retry_or_give_up(job, record.errors if record else 0, error, now)
+        if record is None:
             return after
         return replace(
             after,
-            delivery_id=job.record.id,
+            delivery_id=record.id,
             status="failed",
             error=error,
-            sent=job.record.messages_sent,
-            total=job.record.messages_total,
-            sent_ids=job.record.sent_ids,
+            sent=record.messages_sent,
+            total=record.messages_total,
+            sent_ids=record.sent_ids,
             count_error=True,
         )
 

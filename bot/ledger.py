@@ -7,7 +7,7 @@ recorded after every message, so a restart resumes where sending stopped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import JSON, bindparam, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from bot.db import Database
 from bot.domain import DeliveryRecord
 from bot.group_commit import GroupCommit
-from bot.models import DeliveryRow, utcnow
+from bot.models import DeliveryRow
 
 DELIVERY = DeliveryRow.__table__  # type: ignore[attr-defined]
 # the fan-out's per-message write, one statement for every chat (group-committed as one batch)
@@ -31,8 +31,6 @@ PROGRESS = (
         claimed_at=bindparam("p_at", type_=UTCDateTime()),
     )
 )
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
 
 
 def to_record(row: DeliveryRow) -> DeliveryRecord:
@@ -57,39 +55,6 @@ def _find(session: Session, sub_id: int, day: date) -> DeliveryRow | None:
     return session.exec(
         select(DeliveryRow).where(DeliveryRow.subscription_id == sub_id, DeliveryRow.day == day)
     ).first()
-
-
-def _claim(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
-    row = _find(session, sub_id, day)
-    if row is None:
-        row = DeliveryRow(subscription_id=sub_id, day=day, claimed_at=now, attempts=1)
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return None
-        session.refresh(row)
-        return to_record(row)
-    if row.status == "done" or row.attempts >= MAX_ATTEMPTS:
-        return None
-    if row.status == "claimed" and now - row.claimed_at < LEASE:
-        return None  # another worker holds it (or a crash: the lease will expire)
-    # failed earlier, or a stale claim: take it over, guarded against a concurrent taker
-    result = session.exec(
-        update(DeliveryRow)
-        .where(
-            col(DeliveryRow.id) == row.id,
-            col(DeliveryRow.claimed_at) == row.claimed_at,
-            col(DeliveryRow.status) == row.status,
-        )
-        .values(status="claimed", claimed_at=now, attempts=row.attempts + 1)
-    )
-    session.commit()
-    if result.rowcount != 1:
-        return None
-    session.refresh(row)
-    return to_record(row)
 
 
 def _begin(session: Session, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
@@ -144,39 +109,9 @@ def _begin_many(
 class Ledger:
     """The delivery ledger (``DeliveryLedger``): async methods, each one session on the pool."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writes: GroupCommit | None = None) -> None:
         self.db = db
-        self.writes = GroupCommit(db)
-
-    async def done(self, sub_id: int, day: date) -> bool:
-        def work(session: Session) -> bool:
-            row = _find(session, sub_id, day)
-            return row is not None and row.status == "done"
-
-        return await self.db.run(work)
-
-    async def done_among(self, keys: list[tuple[int, date]]) -> set[tuple[int, date]]:
-        """Which of these (subscription, period key) entries are done: one query per page."""
-        if not keys:
-            return set()
-        ids = sorted({sub_id for sub_id, _ in keys})
-        days = sorted({day for _, day in keys})
-
-        def work(session: Session) -> set[tuple[int, date]]:
-            rows = session.exec(
-                select(col(DeliveryRow.subscription_id), col(DeliveryRow.day)).where(
-                    col(DeliveryRow.subscription_id).in_(ids),
-                    col(DeliveryRow.day).in_(days),
-                    DeliveryRow.status == "done",
-                )
-            ).all()
-            return {(sub_id, day) for sub_id, day in rows} & set(keys)
-
-        return await self.db.run(work)
-
-    async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
-        """Take the (subscription, day) entry for sending, or None if done or held by another."""
-        return await self.db.run(lambda session: _claim(session, sub_id, day, now))
+        self.writes = writes or GroupCommit(db)  # shared with the queue's settlements
 
     async def begin(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
         """Take the entry under a queue claim (no lease: the claim rules out a second sender).
@@ -210,23 +145,6 @@ class Ledger:
         group-committed with the other workers' writes."""
         params = {"p_id": delivery_id, "p_sent": sent, "p_total": total, "p_at": now}
         await self.writes.write([(PROGRESS, {**params, "p_ids": list(sent_ids)})])
-
-    async def finish(
-        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
-    ) -> None:
-        def work(session: Session) -> None:
-            row = session.get(DeliveryRow, delivery_id)
-            assert row is not None
-            row.status = status
-            if total is not None:
-                row.messages_total = total
-            row.last_error = error[:500] if error else None
-            if status == "done":
-                row.finished_at = utcnow()
-            session.add(row)
-            session.commit()
-
-        await self.db.run(work)
 
     async def records(self, sub_id: int | None = None) -> list[DeliveryRecord]:
         def work(session: Session) -> list[DeliveryRecord]:

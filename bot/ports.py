@@ -123,17 +123,11 @@ class SubscriptionStore(Protocol):
 class DeliveryLedger(Protocol):
     """Who got which day: claimed before sending, progress per message, done at the end."""
 
-    async def done(self, sub_id: int, day: date) -> bool: ...
-
-    async def done_among(self, keys: list[tuple[int, date]]) -> set[tuple[int, date]]: ...
-
     async def begin_many(
         self, keys: list[tuple[int, date]], now: datetime
     ) -> dict[tuple[int, date], DeliveryRecord]:
         """``begin`` for a page at once: the entries taken for sending (done ones left out)."""
         ...
-
-    async def claim(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None: ...
 
     async def begin(self, sub_id: int, day: date, now: datetime) -> DeliveryRecord | None:
         """Take the entry for sending under a queue claim (which already rules out a second
@@ -142,10 +136,6 @@ class DeliveryLedger(Protocol):
 
     async def progress(
         self, delivery_id: int, sent: int, total: int, sent_ids: Sequence[str], now: datetime
-    ) -> None: ...
-
-    async def finish(
-        self, delivery_id: int, status: str, error: str | None = None, total: int | None = None
     ) -> None: ...
 
     async def records(self, sub_id: int | None = None) -> list[DeliveryRecord]: ...

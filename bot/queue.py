@@ -148,9 +148,9 @@ def settle_writes(
 class DeliveryQueue:
     """The queue (``bot.ports.DeliveryQueue``) on the subscription table; async methods."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writes: GroupCommit | None = None) -> None:
         self.db = db
-        self.writes = GroupCommit(db)
+        self.writes = writes or GroupCommit(db)  # shared with the ledger's progress writes
 
     async def claim(
         self, holder: str, platforms: set[str], now: datetime, limit: int

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.delivery import CLAIM_TIMEOUT as LEASE  # a dead holder's claims: free after
 from bot.delivery import is_due
 from bot.domain import Target
-from bot.ledger import LEASE
 from bot.ports import ChatMoved, ChatUnreachable, ThreadGone
 from tests.fakes.core import FRIDAY, make_core
 from tests.fakes.memory import RecordingPublisher, raising
