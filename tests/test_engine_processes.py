@@ -158,6 +158,13 @@ def assert_only_digests(tg: FakeTelegram, chats: Iterable[int]) -> None:
             assert message.body.count("https://arxiv.org/abs/") >= 5, message.body[:300]
 
 
+def assert_one_digest_each(tg: FakeTelegram, chats: list[int]) -> None:
+    """Every chat got exactly one whole digest: none missed, none twice."""
+    assert_only_digests(tg, chats)
+    got = counts(tg, chats)
+    assert set(got.values()) == {1}, {chat: n for chat, n in got.items() if n != 1}
+
+
 def assert_in_flight_only(tg: FakeTelegram, chats: list[int], killed_at: float) -> None:
     """At most the message each worker had in flight at the kill came twice."""
     got = counts(tg, chats)
@@ -287,9 +294,7 @@ async def test_an_instance_slow_to_start_is_not_taken_for_dead(
         await tg.wait_for(lambda: delivered(tg, chats) == len(chats), within=60)
         await wait_settled(postgres_url, chats)
 
-        assert_only_digests(tg, chats)
-        got = counts(tg, chats)
-        assert set(got.values()) == {1}, {chat: n for chat, n in got.items() if n != 1}
+        assert_one_digest_each(tg, chats)
         assert "took over" not in alpha.log() + beta.log()
     finally:
         await alpha.stop()
@@ -324,9 +329,7 @@ async def test_sigterm_mid_fan_out_finishes_in_flight_and_restart_sends_each_onc
         await wait_settled(database_url, chats)
         await wait_log(restarted, ENDED)
 
-        assert_only_digests(tg, chats)
-        got = counts(tg, chats)
-        assert set(got.values()) == {1}, {chat: n for chat, n in got.items() if n != 1}
+        assert_one_digest_each(tg, chats)
         assert "Traceback" not in first.log() + restarted.log()
     finally:
         await first.stop()
@@ -359,9 +362,7 @@ async def test_three_instances_share_one_morning(
         await tg.wait_sent(1, chat_id=CAROL, within=30)
         await wait_settled(postgres_url, chats)
 
-        assert_only_digests(tg, chats)
-        got = counts(tg, chats)
-        assert set(got.values()) == {1}, {chat: n for chat, n in got.items() if n != 1}
+        assert_one_digest_each(tg, chats)
         (help_reply,) = tg.sent_to(ALICE)
         assert "/subscribe" in help_reply.body
         (today,) = tg.sent_to(CAROL)
